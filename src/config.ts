@@ -1,0 +1,146 @@
+import { z } from "zod";
+
+/**
+ * The only reader of `process.env`. Parsed once at start-up; a bad value stops the process with
+ * one line that names the variable (CONTRACT §2).
+ */
+
+/** Local-only defaults, printed in the README so a developer can sign a test event at once. */
+export const LOCAL_WEBHOOK_SECRET = "whsec_c2VhbS1wcm9qZWN0b3ItbG9jYWwtZGV2LXNlY3JldA==";
+export const LOCAL_API_TOKEN = "local-dev-token-not-for-production";
+
+const WEBHOOK_SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+const API_TOKEN = /^\S{16,}$/;
+
+const commaList = (name: string, pattern: RegExp, describe: string) =>
+  z
+    .string()
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part.length > 0),
+    )
+    .refine((items) => items.length > 0, { message: `${name} is empty` })
+    .refine((items) => items.every((item) => pattern.test(item)), {
+      message: `${name} must be ${describe}`,
+    });
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default("development"),
+  ROLE: z.enum(["all", "api", "worker"]).default("all"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().url().default("postgres://localhost:5432/seam_projector"),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z.string().min(1).default("seam-projector"),
+  SEAM_WEBHOOK_SECRET: z.string().optional(),
+  API_TOKENS: z.string().optional(),
+  SEAM_API_KEY: z.string().min(1).optional(),
+  SEAM_ENDPOINT: z.string().url().default("https://connect.getseam.com"),
+  WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
+  ENQUEUE_TIMEOUT_MS: positiveInt.default(1500),
+  WORKER_CONCURRENCY: positiveInt.default(8),
+  WORKER_BATCH_SIZE: positiveInt.default(100),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Role = "all" | "api" | "worker";
+
+export type Config = {
+  production: boolean;
+  role: Role;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  redisUrl: string;
+  queuePrefix: string;
+  webhookSecrets: string[];
+  apiTokens: string[];
+  seamApiKey: string | undefined;
+  seamEndpoint: string;
+  webhookBodyLimitBytes: number;
+  enqueueTimeoutMs: number;
+  workerConcurrency: number;
+  workerBatchSize: number;
+  shutdownTimeoutMs: number;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  /** True when a secret or token is the published local default (never in production). */
+  usingLocalDefaults: boolean;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const secretsSchema = commaList("SEAM_WEBHOOK_SECRET", WEBHOOK_SECRET, "whsec_<base64> values");
+const tokensSchema = commaList(
+  "API_TOKENS",
+  API_TOKEN,
+  "tokens of at least 16 characters without spaces",
+);
+
+const parseList = (schema: typeof secretsSchema, name: string, raw: string): string[] => {
+  const result = schema.safeParse(raw);
+  if (!result.success)
+    throw new ConfigError(result.error.issues[0]?.message ?? `${name} is invalid`);
+  return result.data;
+};
+
+/** Reads the environment; throws ConfigError whose message is one line naming the variable. */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `${issue?.path.join(".") ?? "environment"}: ${issue?.message ?? "invalid"}`,
+    );
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const required = (name: "SEAM_WEBHOOK_SECRET" | "API_TOKENS", fallback: string) => {
+    const value = e[name];
+    if (value !== undefined && value.trim() !== "") return value;
+    if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+    return fallback;
+  };
+  const secretsRaw = required("SEAM_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET);
+  const tokensRaw = required("API_TOKENS", LOCAL_API_TOKEN);
+  const webhookSecrets = parseList(secretsSchema, "SEAM_WEBHOOK_SECRET", secretsRaw);
+  const apiTokens = parseList(tokensSchema, "API_TOKENS", tokensRaw);
+  if (
+    production &&
+    (webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN))
+  ) {
+    throw new ConfigError(
+      "SEAM_WEBHOOK_SECRET or API_TOKENS uses the published local default in production",
+    );
+  }
+  return {
+    production,
+    role: e.ROLE,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
+    webhookSecrets,
+    apiTokens,
+    seamApiKey: e.SEAM_API_KEY,
+    seamEndpoint: e.SEAM_ENDPOINT,
+    webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+    enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    workerBatchSize: e.WORKER_BATCH_SIZE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    usingLocalDefaults:
+      webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN),
+  };
+};

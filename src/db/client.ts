@@ -1,0 +1,25 @@
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Sql = postgres.Sql;
+export const createDb = (sql: Sql) => drizzle(sql, { schema });
+export type Db = ReturnType<typeof createDb>;
+/** A drizzle handle inside a transaction; feature functions take it so callers can compose. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export type PoolOptions = { max: number; applicationName: string };
+
+/**
+ * A postgres.js pool. Notices are dropped (migrations print "already exists" notices), and
+ * connections are recycled so a restarted Postgres is picked up without a restart of ours.
+ */
+export const createPool = (url: string, options: PoolOptions): Sql =>
+  postgres(url, {
+    max: options.max,
+    onnotice: () => {},
+    idle_timeout: 30,
+    max_lifetime: 60 * 30,
+    connect_timeout: 5,
+    connection: { application_name: options.applicationName },
+  });

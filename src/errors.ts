@@ -1,0 +1,53 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every machine-readable error code the HTTP surface can answer with (CONTRACT §3, §5). */
+export type ErrorCode =
+  | "unauthorized"
+  | "invalid_request"
+  | "not_found"
+  | "conflict"
+  | "invalid_signature"
+  | "invalid_payload"
+  | "payload_too_large"
+  | "queue_unavailable"
+  | "service_unavailable"
+  | "internal_error";
+
+export const codeToStatus = (code: ErrorCode): ContentfulStatusCode => {
+  switch (code) {
+    case "unauthorized":
+    case "invalid_signature":
+      return 401;
+    case "invalid_request":
+    case "invalid_payload":
+      return 400;
+    case "not_found":
+      return 404;
+    case "conflict":
+      return 409;
+    case "payload_too_large":
+      return 413;
+    case "queue_unavailable":
+    case "service_unavailable":
+      return 503;
+    case "internal_error":
+      return 500;
+  }
+};
+
+export class AppError extends Error {
+  override name = "AppError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ErrorBody = { error: { code: ErrorCode; message: string; field?: string } };
+
+export const errorBody = (code: ErrorCode, message: string, field?: string): ErrorBody => ({
+  error: field === undefined ? { code, message } : { code, message, field },
+});

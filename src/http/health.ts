@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+
+/** A named dependency check; it throws (or times out) when the dependency is not usable. */
+export type HealthCheck = { name: string; check: () => Promise<void> };
+
+const CHECK_TIMEOUT_MS = 1000;
+
+const runCheck = async ({ name, check }: HealthCheck): Promise<[string, string]> => {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return [name, "ok"];
+  } catch (error) {
+    return [name, `fail: ${error instanceof Error ? error.message : String(error)}`];
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+/** `/healthz`: the process answers. `/readyz`: every dependency answers (CONTRACT §6). */
+export const healthRoutes = (checks: HealthCheck[]) =>
+  new Hono()
+    .get("/healthz", (c) => c.json({ ok: true }))
+    .get("/readyz", async (c) => {
+      const results = Object.fromEntries(await Promise.all(checks.map(runCheck)));
+      const ok = Object.values(results).every((state) => state === "ok");
+      return c.json({ ok, checks: results }, ok ? 200 : 503);
+    });

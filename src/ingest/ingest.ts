@@ -1,0 +1,41 @@
+import type { EnqueueResult } from "./enqueue.js";
+import { parseEnvelope } from "./payload.js";
+import type { EventJob, EventSource } from "./queue.js";
+import type { Verifier } from "./verify.js";
+
+/** Every expected end of a webhook delivery; HTTP status is chosen in one switch (route.ts). */
+export type IngestOutcome =
+  | { kind: "accepted"; eventId: string }
+  | { kind: "invalid_signature"; message: string }
+  | { kind: "invalid_payload"; message: string; field?: string }
+  | { kind: "queue_unavailable"; message: string };
+
+export type IngestDeps = {
+  verify: Verifier;
+  enqueue: (job: EventJob) => Promise<EnqueueResult>;
+  now: () => Date;
+};
+
+/** Signature first, then payload, then the durable enqueue (CONTRACT §3 order). */
+export const ingestWebhook = async (
+  deps: IngestDeps,
+  request: { body: string; header: (name: string) => string | undefined; source: EventSource },
+): Promise<IngestOutcome> => {
+  const verified = deps.verify(request.body, request.header);
+  if (!verified.ok) return { kind: "invalid_signature", message: verified.reason };
+  const parsed = parseEnvelope(request.body);
+  if (!parsed.ok) {
+    return parsed.field === undefined
+      ? { kind: "invalid_payload", message: parsed.message }
+      : { kind: "invalid_payload", message: parsed.message, field: parsed.field };
+  }
+  const eventId = parsed.envelope.event_id;
+  const enqueued = await deps.enqueue({
+    body: request.body,
+    eventId,
+    receivedAt: deps.now().toISOString(),
+    source: request.source,
+  });
+  if (!enqueued.ok) return { kind: "queue_unavailable", message: "event not queued, retry later" };
+  return { kind: "accepted", eventId };
+};

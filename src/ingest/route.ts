@@ -1,0 +1,45 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { errorBody } from "../errors.js";
+import { type IngestDeps, ingestWebhook } from "./ingest.js";
+import type { EventSource } from "./queue.js";
+
+/** Seconds a sender should wait after a 503 before it tries again. */
+const RETRY_AFTER_SECONDS = "5";
+
+/** The replay CLI marks its deliveries; anything else is a webhook. The signature still applies. */
+const sourceOf = (value: string | undefined): EventSource =>
+  value === "replay" ? "replay" : "webhook";
+
+export const ingestRoutes = (deps: IngestDeps & { bodyLimitBytes: number }) =>
+  new Hono().post(
+    "/seam",
+    // Checks Content-Length first, then counts streamed bytes, and stops reading past the limit.
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: (c) =>
+        c.json(
+          errorBody("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`),
+          413,
+        ),
+    }),
+    async (c) => {
+      const body = await c.req.text();
+      const outcome = await ingestWebhook(deps, {
+        body,
+        header: (name) => c.req.header(name),
+        source: sourceOf(c.req.header("x-seam-projector-source")),
+      });
+      switch (outcome.kind) {
+        case "accepted":
+          return c.json({ ok: true }, 202);
+        case "invalid_signature":
+          return c.json(errorBody("invalid_signature", outcome.message), 401);
+        case "invalid_payload":
+          return c.json(errorBody("invalid_payload", outcome.message, outcome.field), 400);
+        case "queue_unavailable":
+          c.header("Retry-After", RETRY_AFTER_SECONDS);
+          return c.json(errorBody("queue_unavailable", outcome.message), 503);
+      }
+    },
+  );

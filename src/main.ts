@@ -1,0 +1,181 @@
+import { pathToFileURL } from "node:url";
+import { type ServerType, serve } from "@hono/node-server";
+import { type Config, ConfigError, loadConfig } from "./config.js";
+import { createDb, createPool } from "./db/client.js";
+import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
+import { createApp } from "./http/app.js";
+import type { HealthCheck } from "./http/health.js";
+import { createEnqueue } from "./ingest/enqueue.js";
+import { createEventsQueue } from "./ingest/queue.js";
+import { createVerifier } from "./ingest/verify.js";
+import { createLogger, type Logger } from "./log.js";
+import { createProjector } from "./projector/worker.js";
+import { createProducerRedis, createWorkerRedis } from "./redis.js";
+
+export type RunningService = { url: string; close: () => Promise<void> };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Keeps trying until Postgres answers: a service started before its database is normal. */
+const migrateWhenReachable = async (config: Config, log: Logger, stopped: () => boolean) => {
+  for (let attempt = 1; !stopped(); attempt += 1) {
+    try {
+      await ensureDatabase(config.databaseUrl);
+      await migrateDatabase(config.databaseUrl);
+      log.info("database migrated");
+      return true;
+    } catch (error) {
+      log.warn(
+        { attempt, err: error instanceof Error ? error.message : String(error) },
+        "migration failed, retrying",
+      );
+      await sleep(Math.min(500 * attempt, 5000));
+    }
+  }
+  return false;
+};
+
+const listen = (
+  app: { fetch: (request: Request) => Response | Promise<Response> },
+  config: Config,
+) =>
+  new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
+      resolve({ server, port: info.port }),
+    );
+    server.once("error", reject);
+  });
+
+const closeServer = (server: ServerType) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  });
+
+/** The composition root: builds every long-lived thing for the configured role, and its end. */
+export const startService = async (config: Config, log: Logger): Promise<RunningService> => {
+  const servesApi = config.role !== "worker";
+  const runsWorker = config.role !== "api";
+  let stopping = false;
+
+  const sql = createPool(config.databaseUrl, {
+    max: config.databasePoolSize,
+    applicationName: `seam-projector-${config.role}`,
+  });
+  const db = createDb(sql);
+  const producerRedis = createProducerRedis(config.redisUrl);
+  producerRedis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
+  const queue = servesApi ? createEventsQueue(producerRedis, config.queuePrefix) : undefined;
+  queue?.on("error", () => {});
+  const enqueuer = queue ? createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs }) : undefined;
+  const now = () => new Date();
+
+  const health: HealthCheck[] = [
+    { name: "postgres", check: async () => void (await sql`select 1`) },
+    { name: "redis", check: async () => void (await producerRedis.ping()) },
+  ];
+  const app = createApp({
+    log,
+    health,
+    ...(enqueuer
+      ? {
+          ingest: {
+            verify: createVerifier(config.webhookSecrets, now),
+            enqueue: enqueuer.enqueue,
+            now,
+            bodyLimitBytes: config.webhookBodyLimitBytes,
+          },
+        }
+      : {}),
+  });
+  const { server, port } = await listen(app, config);
+  const url = `http://${config.host}:${port}`;
+  log.info({ url }, "listening");
+  if (config.usingLocalDefaults) {
+    log.warn(
+      "using the local development webhook secret and API token from the README; set SEAM_WEBHOOK_SECRET and API_TOKENS outside development",
+    );
+  }
+
+  const workerRedis = runsWorker ? createWorkerRedis(config.redisUrl) : undefined;
+  workerRedis?.on("error", () => {});
+  const projector = workerRedis
+    ? createProjector({
+        db,
+        connection: workerRedis,
+        prefix: config.queuePrefix,
+        concurrency: config.workerConcurrency,
+        batchSize: config.workerBatchSize,
+        log,
+      })
+    : undefined;
+  const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
+    if (ok && projector && !stopping) {
+      projector.start();
+      log.info({ concurrency: config.workerConcurrency }, "projector started");
+    }
+  });
+
+  const close = async () => {
+    stopping = true;
+    await closeServer(server);
+    await migrated;
+    await projector?.close();
+    await enqueuer?.drain();
+    await queue?.close();
+    producerRedis.disconnect();
+    workerRedis?.disconnect();
+    await sql.end({ timeout: 5 });
+  };
+  return { url, close };
+};
+
+const main = async () => {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`seam-projector: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, { role: config.role });
+  const service = await startService(config, log);
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      log.error({ timeoutMs: config.shutdownTimeoutMs }, "shutdown deadline passed, exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    service.close().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          "shutdown failed",
+        );
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `seam-projector: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

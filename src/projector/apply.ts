@@ -1,0 +1,168 @@
+import { sql } from "drizzle-orm";
+import type { Db, Tx } from "../db/client.js";
+import { lockIdentities, refreshDeletions } from "../readiness/resolve.js";
+import type { Classified, EventRecord } from "./classify.js";
+import {
+  evolve,
+  type ResourceChange,
+  type ResourceState,
+  type ResourceType,
+  sameState,
+} from "./evolve/index.js";
+
+/** What became of one job: `duplicate` when its event id was already recorded. */
+export type ApplyResult =
+  | { kind: "projected" | "ignored" | "duplicate" }
+  | { kind: "poison"; error: string };
+
+type ResourceRow = {
+  resource_type: ResourceType;
+  resource_id: string;
+  user_identity_id: string | null;
+  state: ResourceState["state"];
+  workspace_id: string | null;
+  event_id: string | null;
+  event_type: string | null;
+  event_occurred_at: string | null;
+};
+
+const keyOf = (type: string, id: string) => `${type}/${id}`;
+
+const toState = (row: ResourceRow): ResourceState => ({
+  state: row.state,
+  workspaceId: row.workspace_id,
+  eventId: row.event_id,
+  eventType: row.event_type,
+  occurredAt: row.event_occurred_at === null ? null : Date.parse(row.event_occurred_at),
+});
+
+/**
+ * Records the events; returns the ids that are new. A poison event recorded earlier may be
+ * re-driven: its row is overwritten with the new outcome and it counts as new again.
+ */
+const recordEvents = async (
+  tx: Tx,
+  items: { record: EventRecord; outcome: string; error: string | null }[],
+) => {
+  const col = <K extends keyof EventRecord>(key: K) => items.map((item) => item.record[key]);
+  const rows = await tx.execute<{ event_id: string }>(sql`
+    insert into events (event_id, event_type, workspace_id, occurred_at, received_at, recorded_at,
+                        source, payload, outcome, error)
+    select e.event_id, e.event_type, e.workspace_id, e.occurred_at, e.received_at, now(),
+           e.source, e.payload, e.outcome, e.error
+    from unnest(${col("eventId")}::text[], ${col("eventType")}::text[], ${col("workspaceId")}::text[],
+                ${col("occurredAt")}::timestamptz[], ${col("receivedAt")}::timestamptz[],
+                ${col("source")}::text[], ${col("payload")}::text[],
+                ${items.map((i) => i.outcome)}::text[], ${items.map((i) => i.error)}::text[])
+         as e(event_id, event_type, workspace_id, occurred_at, received_at, source, payload, outcome, error)
+    on conflict (event_id) do update
+      set outcome = excluded.outcome, error = excluded.error, recorded_at = excluded.recorded_at
+      where events.outcome = 'poison'
+    returning event_id`);
+  return new Set(rows.map((row) => row.event_id));
+};
+
+/**
+ * Locks every touched resource row, creating placeholders for resources never seen, and returns
+ * their current state. Rows are locked in key order so concurrent batches cannot deadlock.
+ */
+const lockResources = async (tx: Tx, keys: { type: string; id: string }[]) => {
+  const rows = await tx.execute<ResourceRow>(sql`
+    insert into resources (resource_type, resource_id, state)
+    select k.resource_type, k.resource_id, 'unknown'
+    from unnest(${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.id)}::uuid[])
+         as k(resource_type, resource_id)
+    order by k.resource_type, k.resource_id
+    on conflict (resource_type, resource_id) do update set resource_type = excluded.resource_type
+    returning resource_type, resource_id, user_identity_id, state, workspace_id, event_id,
+              event_type, event_occurred_at::text`);
+  return new Map(rows.map((row) => [keyOf(row.resource_type, row.resource_id), row]));
+};
+
+const writeResources = async (
+  tx: Tx,
+  rows: { type: string; id: string; next: ResourceState }[],
+) => {
+  if (rows.length === 0) return;
+  await tx.execute(sql`
+    update resources r
+    set state = u.state, workspace_id = u.workspace_id, event_id = u.event_id,
+        event_type = u.event_type, event_occurred_at = u.event_occurred_at, updated_at = now()
+    from unnest(${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.id)}::uuid[],
+                ${rows.map((r) => r.next.state)}::text[], ${rows.map((r) => r.next.workspaceId)}::text[],
+                ${rows.map((r) => r.next.eventId)}::text[], ${rows.map((r) => r.next.eventType)}::text[],
+                ${rows.map((r) => (r.next.occurredAt === null ? null : new Date(r.next.occurredAt).toISOString()))}::timestamptz[])
+         as u(resource_type, resource_id, state, workspace_id, event_id, event_type, event_occurred_at)
+    where r.resource_type = u.resource_type and r.resource_id = u.resource_id`);
+};
+
+/**
+ * Applies a batch of classified events in one transaction: record each event id (a repeat
+ * changes nothing), fold the new changes into the resources with evolve(), then bring the
+ * pending deletions of the identities whose blockers changed up to date and notify their
+ * waiters. Either all of it commits or none of it does.
+ */
+export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResult[]> => {
+  // The same event twice in one batch is recorded once; the second copy is a duplicate.
+  const firstIndex = new Map<string, number>();
+  batch.forEach((item, index) => {
+    if (!firstIndex.has(item.record.eventId)) firstIndex.set(item.record.eventId, index);
+  });
+  const unique = [...firstIndex.values()].map((index) => batch[index] as Classified);
+
+  const fresh = await db.transaction(async (tx) => {
+    const fresh = await recordEvents(
+      tx,
+      unique.map((item) => ({
+        record: item.record,
+        outcome: item.kind,
+        error: item.kind === "poison" ? item.error : null,
+      })),
+    );
+    const changes = unique
+      .filter(
+        (item): item is Extract<Classified, { kind: "projected" }> => item.kind === "projected",
+      )
+      .filter((item) => fresh.has(item.record.eventId))
+      .map((item) => item.change);
+    if (changes.length === 0) return fresh;
+
+    const byKey = new Map<string, { type: ResourceType; id: string; changes: ResourceChange[] }>();
+    for (const change of changes) {
+      const key = keyOf(change.type, change.id);
+      const entry = byKey.get(key) ?? { type: change.type, id: change.id, changes: [] };
+      entry.changes.push(change);
+      byKey.set(key, entry);
+    }
+    const current = await lockResources(tx, [...byKey.values()]);
+    const updates: { type: string; id: string; next: ResourceState }[] = [];
+    const unblocked = new Set<string>();
+    for (const [key, entry] of byKey) {
+      const row = current.get(key);
+      if (row === undefined) throw new Error(`resource ${key} was not locked`);
+      const before = toState(row);
+      const after = entry.changes.reduce(evolve, before);
+      if (sameState(before, after)) continue;
+      updates.push({ type: entry.type, id: entry.id, next: after });
+      if (
+        before.state !== "deleted" &&
+        after.state === "deleted" &&
+        row.user_identity_id !== null
+      ) {
+        unblocked.add(row.user_identity_id);
+      }
+    }
+    await writeResources(tx, updates);
+    const identities = [...unblocked];
+    await lockIdentities(tx, identities);
+    await refreshDeletions(tx, identities);
+    return fresh;
+  });
+
+  return batch.map((item, index) => {
+    if (firstIndex.get(item.record.eventId) !== index || !fresh.has(item.record.eventId)) {
+      return { kind: "duplicate" };
+    }
+    return item.kind === "poison" ? { kind: "poison", error: item.error } : { kind: item.kind };
+  });
+};

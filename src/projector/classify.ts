@@ -1,0 +1,72 @@
+import type { EventJob } from "../ingest/queue.js";
+import { checkSeamEvent } from "../seam/events.js";
+import { projectionFor, type ResourceChange } from "./evolve/index.js";
+
+/** An event as the event log stores it. */
+export type EventRecord = {
+  eventId: string;
+  eventType: string;
+  workspaceId: string;
+  occurredAt: string | null;
+  receivedAt: string;
+  source: EventJob["source"];
+  payload: string;
+};
+
+export type Classified =
+  | { kind: "projected"; record: EventRecord; change: ResourceChange }
+  | { kind: "ignored"; record: EventRecord }
+  | { kind: "poison"; record: EventRecord; error: string };
+
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
+
+/**
+ * Pure: reads a queued job into what the projector will store and apply. Store first, parse
+ * second: every outcome carries a record, so even a poison event is kept in Postgres.
+ */
+export const classifyJob = (job: EventJob): Classified => {
+  let json: Record<string, unknown> = {};
+  let parseError: string | undefined;
+  try {
+    const parsed: unknown = JSON.parse(job.body);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      json = parsed as Record<string, unknown>;
+    } else parseError = "body is not a JSON object";
+  } catch {
+    parseError = "body is not JSON";
+  }
+  const occurredMs = Date.parse(text(json.occurred_at));
+  const record: EventRecord = {
+    eventId: job.eventId,
+    eventType: text(json.event_type) || "unknown",
+    workspaceId: text(json.workspace_id),
+    occurredAt: Number.isNaN(occurredMs) ? null : new Date(occurredMs).toISOString(),
+    receivedAt: job.receivedAt,
+    source: job.source,
+    payload: job.body,
+  };
+  if (parseError !== undefined) return { kind: "poison", record, error: parseError };
+  if (record.occurredAt === null)
+    return { kind: "poison", record, error: "occurred_at is not a date" };
+  const projection = projectionFor(record.eventType);
+  if (projection === undefined) return { kind: "ignored", record };
+  const checked = checkSeamEvent(json);
+  if (!checked.ok) return { kind: "poison", record, error: checked.error };
+  const id = checked.event[projection.idField];
+  if (typeof id !== "string") {
+    return { kind: "poison", record, error: `${projection.idField} is missing` };
+  }
+  return {
+    kind: "projected",
+    record,
+    change: {
+      type: projection.type,
+      id: id.toLowerCase(),
+      workspaceId: record.workspaceId,
+      state: projection.state,
+      eventId: record.eventId,
+      eventType: record.eventType,
+      occurredAt: occurredMs,
+    },
+  };
+};

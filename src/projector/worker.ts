@@ -1,0 +1,88 @@
+import { UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Db } from "../db/client.js";
+import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import type { Logger } from "../log.js";
+import { createBatcher } from "../util/batcher.js";
+import { type ApplyResult, applyBatch } from "./apply.js";
+import { classifyJob } from "./classify.js";
+
+export type ProjectorDeps = {
+  db: Db;
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  batchSize: number;
+  log: Logger;
+};
+
+/**
+ * Applies a batch; when the batch as a whole fails, applies each event alone so that one bad
+ * event fails only its own job (a Postgres outage still fails them all, and all are retried).
+ */
+const applyIsolating = async (db: Db, jobs: EventJob[]): Promise<(ApplyResult | Error)[]> => {
+  const classified = jobs.map(classifyJob);
+  try {
+    return await applyBatch(db, classified);
+  } catch (error) {
+    if (jobs.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+    return Promise.all(
+      classified.map((item) =>
+        applyBatch(db, [item]).then(
+          ([result]) => result as ApplyResult,
+          (single: unknown) => (single instanceof Error ? single : new Error(String(single))),
+        ),
+      ),
+    );
+  }
+};
+
+/**
+ * The BullMQ worker. Each of `concurrency` job slots hands its job to a shared batcher, so jobs
+ * that are active together are applied in one transaction (group commit); each job still gets
+ * its own result: completed, failed for retry (a transient fault), or failed for good (poison,
+ * via UnrecoverableError, so BullMQ does not spend its attempts on it).
+ */
+export const createProjector = (deps: ProjectorDeps) => {
+  const batcher = createBatcher<EventJob, ApplyResult | Error>({
+    maxSize: deps.batchSize,
+    maxConcurrentFlushes: 2,
+    flush: (jobs) => applyIsolating(deps.db, jobs),
+  });
+  const worker = new Worker<EventJob, ApplyResult["kind"]>(
+    EVENTS_QUEUE,
+    async (job) => {
+      const result = await batcher.submit(job.data);
+      if (result instanceof Error) throw result;
+      if (result.kind === "poison") throw new UnrecoverableError(`poison event: ${result.error}`);
+      return result.kind;
+    },
+    {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: deps.concurrency,
+      autorun: false,
+    },
+  );
+  worker.on("failed", (job, error) => {
+    const poison = error instanceof UnrecoverableError;
+    deps.log[poison ? "warn" : "error"](
+      { jobId: job?.id, attempts: job?.attemptsMade, err: error.message },
+      poison ? "poison event kept in failed set" : "projection failed, will retry",
+    );
+  });
+  worker.on("error", (error) => deps.log.error({ err: error.message }, "worker error"));
+  return {
+    worker,
+    start: () => {
+      void worker.run();
+    },
+    /** Stops taking jobs and waits for the jobs in hand to finish. */
+    close: async () => {
+      await worker.close();
+      await batcher.drain();
+    },
+  };
+};
+
+export type Projector = ReturnType<typeof createProjector>;
