@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
@@ -23,3 +24,13 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
     connect_timeout: 5,
     connection: { application_name: options.applicationName },
   });
+
+/**
+ * One array as one bound parameter. Drizzle's `sql` template would otherwise expand a JS array
+ * into a parenthesised list of parameters. Batch statements pass whole columns this way and
+ * `unnest` them, so one statement text serves any batch size.
+ *
+ * Timestamps must travel as `text[]` and be cast in SQL (`::text[]::timestamptz[]`): drizzle
+ * replaces postgres.js's serializer for `timestamptz[]` with a pass-through.
+ */
+export const arrayParam = (values: readonly unknown[]) => sql.param(values);

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db, Tx } from "../db/client.js";
+import { arrayParam, type Db, type Tx } from "../db/client.js";
 import { lockIdentities, refreshDeletions } from "../readiness/resolve.js";
 import type { Classified, EventRecord } from "./classify.js";
 import {
@@ -50,10 +50,10 @@ const recordEvents = async (
                         source, payload, outcome, error)
     select e.event_id, e.event_type, e.workspace_id, e.occurred_at, e.received_at, now(),
            e.source, e.payload, e.outcome, e.error
-    from unnest(${col("eventId")}::text[], ${col("eventType")}::text[], ${col("workspaceId")}::text[],
-                ${col("occurredAt")}::timestamptz[], ${col("receivedAt")}::timestamptz[],
-                ${col("source")}::text[], ${col("payload")}::text[],
-                ${items.map((i) => i.outcome)}::text[], ${items.map((i) => i.error)}::text[])
+    from unnest(${arrayParam(col("eventId"))}::text[], ${arrayParam(col("eventType"))}::text[], ${arrayParam(col("workspaceId"))}::text[],
+                ${arrayParam(col("occurredAt"))}::text[]::timestamptz[], ${arrayParam(col("receivedAt"))}::text[]::timestamptz[],
+                ${arrayParam(col("source"))}::text[], ${arrayParam(col("payload"))}::text[],
+                ${arrayParam(items.map((i) => i.outcome))}::text[], ${arrayParam(items.map((i) => i.error))}::text[])
          as e(event_id, event_type, workspace_id, occurred_at, received_at, source, payload, outcome, error)
     on conflict (event_id) do update
       set outcome = excluded.outcome, error = excluded.error, recorded_at = excluded.recorded_at
@@ -70,7 +70,7 @@ const lockResources = async (tx: Tx, keys: { type: string; id: string }[]) => {
   const rows = await tx.execute<ResourceRow>(sql`
     insert into resources (resource_type, resource_id, state)
     select k.resource_type, k.resource_id, 'unknown'
-    from unnest(${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.id)}::uuid[])
+    from unnest(${arrayParam(keys.map((k) => k.type))}::text[], ${arrayParam(keys.map((k) => k.id))}::uuid[])
          as k(resource_type, resource_id)
     order by k.resource_type, k.resource_id
     on conflict (resource_type, resource_id) do update set resource_type = excluded.resource_type
@@ -88,10 +88,10 @@ const writeResources = async (
     update resources r
     set state = u.state, workspace_id = u.workspace_id, event_id = u.event_id,
         event_type = u.event_type, event_occurred_at = u.event_occurred_at, updated_at = now()
-    from unnest(${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.id)}::uuid[],
-                ${rows.map((r) => r.next.state)}::text[], ${rows.map((r) => r.next.workspaceId)}::text[],
-                ${rows.map((r) => r.next.eventId)}::text[], ${rows.map((r) => r.next.eventType)}::text[],
-                ${rows.map((r) => (r.next.occurredAt === null ? null : new Date(r.next.occurredAt).toISOString()))}::timestamptz[])
+    from unnest(${arrayParam(rows.map((r) => r.type))}::text[], ${arrayParam(rows.map((r) => r.id))}::uuid[],
+                ${arrayParam(rows.map((r) => r.next.state))}::text[], ${arrayParam(rows.map((r) => r.next.workspaceId))}::text[],
+                ${arrayParam(rows.map((r) => r.next.eventId))}::text[], ${arrayParam(rows.map((r) => r.next.eventType))}::text[],
+                ${arrayParam(rows.map((r) => (r.next.occurredAt === null ? null : new Date(r.next.occurredAt).toISOString())))}::text[]::timestamptz[])
          as u(resource_type, resource_id, state, workspace_id, event_id, event_type, event_occurred_at)
     where r.resource_type = u.resource_type and r.resource_id = u.resource_id`);
 };

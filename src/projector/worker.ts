@@ -7,6 +7,12 @@ import { createBatcher } from "../util/batcher.js";
 import { type ApplyResult, applyBatch } from "./apply.js";
 import { classifyJob } from "./classify.js";
 
+/** Drizzle wraps a driver error; its cause is what says why (a terminated connection, a lock). */
+const describeError = (error: Error): string =>
+  error.cause instanceof Error
+    ? `${error.cause.message} (in ${error.message.split("\n")[0]})`
+    : error.message;
+
 export type ProjectorDeps = {
   db: Db;
   connection: Redis;
@@ -67,7 +73,7 @@ export const createProjector = (deps: ProjectorDeps) => {
   worker.on("failed", (job, error) => {
     const poison = error instanceof UnrecoverableError;
     deps.log[poison ? "warn" : "error"](
-      { jobId: job?.id, attempts: job?.attemptsMade, err: error.message },
+      { jobId: job?.id, attempts: job?.attemptsMade, err: describeError(error) },
       poison ? "poison event kept in failed set" : "projection failed, will retry",
     );
   });

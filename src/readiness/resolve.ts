@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Tx } from "../db/client.js";
+import { arrayParam, type Tx } from "../db/client.js";
 
 /** The Postgres channel on which a user identity's id is sent when its readiness changes. */
 export const READINESS_CHANNEL = "seam_projector_readiness";
@@ -23,7 +23,7 @@ export const lockIdentities = async (tx: Tx, identityIds: string[]): Promise<voi
   const sorted = [...new Set(identityIds)].sort();
   await tx.execute(sql`
     select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}, hashtext(s.id::text))
-    from (select id from unnest(${sorted}::uuid[]) as t(id) order by id) as s`);
+    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`);
 };
 
 /**
@@ -40,7 +40,7 @@ export const refreshDeletions = async (tx: Tx, identityIds: string[]): Promise<v
              exists (select 1 from resources r
                      where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
       from pending_deletions d
-      where d.user_identity_id = any(${identityIds}::uuid[])
+      where d.user_identity_id = any(${arrayParam(identityIds)}::uuid[])
     ), refreshed as (
       update pending_deletions p
       set status = case when b.blocked then 'pending' else 'ready' end,

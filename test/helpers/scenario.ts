@@ -77,15 +77,23 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
       const credentialId = randomUUID();
       resources.acs_credential_ids.push(credentialId);
       lifecycle.push(event("acs_credential.issued", { ...acs, acs_credential_id: credentialId }));
-      if (c === 0) lifecycle.push(event("acs_credential.reissued", { ...acs, acs_credential_id: credentialId }));
-      if (c === 1) lifecycle.push(event("acs_credential.invalidated", { ...acs, acs_credential_id: credentialId }));
+      if (c === 0)
+        lifecycle.push(
+          event("acs_credential.reissued", { ...acs, acs_credential_id: credentialId }),
+        );
+      if (c === 1)
+        lifecycle.push(
+          event("acs_credential.invalidated", { ...acs, acs_credential_id: credentialId }),
+        );
     }
   }
   for (let p = 0; p < (shape.phones ?? 1); p += 1) {
     const deviceId = randomUUID();
     resources.phone_ids.push(deviceId);
     // Not projected: stored only. Seam sends many such events alongside.
-    lifecycle.push(event("device.connected", { device_id: deviceId, connected_account_id: connectedAccountId }));
+    lifecycle.push(
+      event("device.connected", { device_id: deviceId, connected_account_id: connectedAccountId }),
+    );
   }
   for (let e = 0; e < (shape.enrollmentAutomations ?? 1); e += 1) {
     resources.enrollment_automation_ids.push(randomUUID());
@@ -94,13 +102,17 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
     resources.client_session_ids.push(randomUUID());
   }
 
-  for (const id of resources.client_session_ids) deletions.push(event("client_session.deleted", { client_session_id: id }));
-  for (const id of resources.acs_credential_ids) deletions.push(event("acs_credential.deleted", { ...acs, acs_credential_id: id }));
-  for (const id of resources.acs_user_ids) deletions.push(event("acs_user.deleted", { ...acs, acs_user_id: id }));
+  for (const id of resources.client_session_ids)
+    deletions.push(event("client_session.deleted", { client_session_id: id }));
+  for (const id of resources.acs_credential_ids)
+    deletions.push(event("acs_credential.deleted", { ...acs, acs_credential_id: id }));
+  for (const id of resources.acs_user_ids)
+    deletions.push(event("acs_user.deleted", { ...acs, acs_user_id: id }));
   for (const id of resources.enrollment_automation_ids) {
     deletions.push(event("enrollment_automation.deleted", { enrollment_automation_id: id }));
   }
-  for (const id of resources.phone_ids) deletions.push(event("phone.deactivated", { device_id: id }));
+  for (const id of resources.phone_ids)
+    deletions.push(event("phone.deactivated", { device_id: id }));
 
   return {
     userIdentityId: randomUUID(),
@@ -115,7 +127,10 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
 export const resourceList = (resources: IdentityResources) => [
   ...resources.acs_user_ids.map((id) => ({ type: "acs_user" as const, id })),
   ...resources.acs_credential_ids.map((id) => ({ type: "acs_credential" as const, id })),
-  ...resources.enrollment_automation_ids.map((id) => ({ type: "enrollment_automation" as const, id })),
+  ...resources.enrollment_automation_ids.map((id) => ({
+    type: "enrollment_automation" as const,
+    id,
+  })),
   ...resources.phone_ids.map((id) => ({ type: "phone" as const, id })),
   ...resources.client_session_ids.map((id) => ({ type: "client_session" as const, id })),
 ];

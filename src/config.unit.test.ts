@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, LOCAL_API_TOKEN, LOCAL_WEBHOOK_SECRET, loadConfig } from "./config.js";
+
+const GOOD_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const GOOD_TOKEN = "a-production-token-0123456789";
+
+const failure = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("loadConfig accepted the environment");
+};
+
+describe("loadConfig", () => {
+  it("runs with zero configuration outside production, on local defaults", () => {
+    const config = loadConfig({});
+    expect(config.webhookSecrets).toEqual([LOCAL_WEBHOOK_SECRET]);
+    expect(config.apiTokens).toEqual([LOCAL_API_TOKEN]);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: "127.0.0.1",
+      role: "all",
+      usingLocalDefaults: true,
+    });
+    expect(config.databaseUrl).toBe("postgres://localhost:5432/seam_projector");
+    expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
+  });
+
+  it("splits comma-separated secrets and tokens, trimming spaces", () => {
+    const config = loadConfig({
+      SEAM_WEBHOOK_SECRET: `${GOOD_SECRET}, ${LOCAL_WEBHOOK_SECRET}`,
+      API_TOKENS: `${GOOD_TOKEN},another-token-of-16chars`,
+    });
+    expect(config.webhookSecrets).toEqual([GOOD_SECRET, LOCAL_WEBHOOK_SECRET]);
+    expect(config.apiTokens).toEqual([GOOD_TOKEN, "another-token-of-16chars"]);
+  });
+
+  describe("in production", () => {
+    const base = {
+      NODE_ENV: "production",
+      SEAM_WEBHOOK_SECRET: GOOD_SECRET,
+      API_TOKENS: GOOD_TOKEN,
+    };
+
+    it("starts with a good secret and token", () => {
+      expect(loadConfig(base).production).toBe(true);
+    });
+
+    it.each([
+      ["SEAM_WEBHOOK_SECRET", { ...base, SEAM_WEBHOOK_SECRET: "" }],
+      ["SEAM_WEBHOOK_SECRET", { ...base, SEAM_WEBHOOK_SECRET: "not-a-whsec" }],
+      ["SEAM_WEBHOOK_SECRET", { ...base, SEAM_WEBHOOK_SECRET: `${GOOD_SECRET},whsec_!!` }],
+      ["API_TOKENS", { ...base, API_TOKENS: "" }],
+      ["API_TOKENS", { ...base, API_TOKENS: "short" }],
+      ["API_TOKENS", { ...base, API_TOKENS: "has a space in it, sixteen+" }],
+    ])("stops with one line naming %s", (name, env) => {
+      const message = failure(env);
+      expect(message).toContain(name);
+      expect(message).not.toContain("\n");
+    });
+
+    it("refuses the published local defaults", () => {
+      expect(failure({ ...base, API_TOKENS: LOCAL_API_TOKEN })).toContain("API_TOKENS");
+    });
+  });
+
+  it("names a malformed variable of any kind", () => {
+    expect(failure({ PORT: "eighty" })).toContain("PORT");
+    expect(failure({ ROLE: "both" })).toContain("ROLE");
+  });
+});
