@@ -68,6 +68,12 @@ export const createProjector = (deps: ProjectorDeps) => {
       prefix: deps.prefix,
       concurrency: deps.concurrency,
       autorun: false,
+      // A crashed worker's jobs come back only once their lock expires and a stalled check
+      // sees it: with BullMQ's 30 s defaults that took about a minute, and every waiter on those
+      // events waited with it. A batch takes milliseconds and the lock is renewed by a timer,
+      // so 10 s is ample; a job run twice is harmless, since its event id is recorded once.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
     },
   );
   worker.on("failed", (job, error) => {
