@@ -20,21 +20,27 @@ export type ProjectorDeps = {
   concurrency: number;
   batchSize: number;
   log: Logger;
+  /** The batch transaction; replaceable so a test or a benchmark can observe batches. */
+  apply?: typeof applyBatch;
 };
 
 /**
  * Applies a batch; when the batch as a whole fails, applies each event alone so that one bad
  * event fails only its own job (a Postgres outage still fails them all, and all are retried).
  */
-const applyIsolating = async (db: Db, jobs: EventJob[]): Promise<(ApplyResult | Error)[]> => {
+const applyIsolating = async (
+  apply: typeof applyBatch,
+  db: Db,
+  jobs: EventJob[],
+): Promise<(ApplyResult | Error)[]> => {
   const classified = jobs.map(classifyJob);
   try {
-    return await applyBatch(db, classified);
+    return await apply(db, classified);
   } catch (error) {
     if (jobs.length === 1) return [error instanceof Error ? error : new Error(String(error))];
     return Promise.all(
       classified.map((item) =>
-        applyBatch(db, [item]).then(
+        apply(db, [item]).then(
           ([result]) => result as ApplyResult,
           (single: unknown) => (single instanceof Error ? single : new Error(String(single))),
         ),
@@ -53,7 +59,7 @@ export const createProjector = (deps: ProjectorDeps) => {
   const batcher = createBatcher<EventJob, ApplyResult | Error>({
     maxSize: deps.batchSize,
     maxConcurrentFlushes: 2,
-    flush: (jobs) => applyIsolating(deps.db, jobs),
+    flush: (jobs) => applyIsolating(deps.apply ?? applyBatch, deps.db, jobs),
   });
   const worker = new Worker<EventJob, ApplyResult["kind"]>(
     EVENTS_QUEUE,

@@ -29,11 +29,14 @@ export type ServiceProcess = {
  */
 export const spawnService = async (
   env: Record<string, string>,
-  options: { entry?: string } = {},
+  options: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<ServiceProcess> => {
   const port = env.PORT ?? String(await freePort());
   const entry = options.entry ?? "src/main.ts";
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry]),
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

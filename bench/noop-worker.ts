@@ -1,0 +1,18 @@
+import { Worker } from "bullmq";
+import { EVENTS_QUEUE } from "../src/ingest/queue.js";
+import { createWorkerRedis } from "../src/redis.js";
+
+/**
+ * The projection ceiling: the same queue drained by a BullMQ worker whose processor does
+ * nothing, at the same concurrency. What seam-projector adds beyond this is the projection.
+ */
+const worker = new Worker(EVENTS_QUEUE, async () => "noop", {
+  connection: createWorkerRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
+  prefix: process.env.QUEUE_PREFIX ?? "bench",
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? 50),
+  removeOnComplete: { count: 0 },
+});
+worker.on("ready", () => process.stdout.write("listening\n"));
+process.on("SIGTERM", () => {
+  void worker.close().then(() => process.exit(0));
+});

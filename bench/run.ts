@@ -1,0 +1,73 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureDatabase, migrateDatabase } from "../src/db/migrate.js";
+import { ROOT } from "../test/helpers/process.js";
+import { benchIngest } from "./ingest.js";
+import type { Figure } from "./lib.js";
+import { benchProjection } from "./projection.js";
+
+const DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/seam_projector_bench";
+
+const printTable = (figures: Record<string, Figure>) => {
+  const rows = Object.entries(figures).map(([name, f]) => [
+    name,
+    `${f.value} ${f.unit}`,
+    f.ceiling === undefined ? "" : `${f.ceiling}`,
+    f.ratio === undefined ? "" : `${f.ratio}`,
+    f.goal ?? "",
+    f.met === undefined ? "" : f.met ? "met" : "MISSED",
+  ]);
+  const header = ["figure", "value", "ceiling", "ratio", "goal", ""];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  for (const row of [header, ...rows]) {
+    process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ")}\n`);
+  }
+};
+
+const main = async () => {
+  const started = Date.now();
+  await ensureDatabase(DATABASE_URL);
+  await migrateDatabase(DATABASE_URL);
+  const only = process.argv.slice(2);
+  const sections: [string, () => Promise<Record<string, Figure>>][] = [
+    [
+      "ingest",
+      () => benchIngest({ databaseUrl: DATABASE_URL, prefix: `bench-ingest-${process.pid}` }),
+    ],
+    [
+      "projection",
+      () =>
+        benchProjection({ databaseUrl: DATABASE_URL, prefix: `bench-projection-${process.pid}` }),
+    ],
+  ];
+  const figures: Record<string, Figure> = {};
+  for (const [name, run] of sections) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    Object.assign(figures, await run());
+  }
+  printTable(figures);
+  const result = {
+    measured_at: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      total_memory_mb: Math.round(os.totalmem() / 2 ** 20),
+    },
+    duration_seconds: Math.round((Date.now() - started) / 1000),
+    figures,
+  };
+  const out = path.join(ROOT, "bench/results/latest.json");
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`wrote ${out}\n`);
+};
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
