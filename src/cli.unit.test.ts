@@ -1,0 +1,89 @@
+import { describe, expect, test } from "vitest";
+import { DEFAULT_URL, parseCommand, UsageError } from "./cli.js";
+import { LOCAL_WEBHOOK_SECRET } from "./config.js";
+
+const secret = "whsec_dGVzdC1zZWNyZXQtZm9yLWNsaQ==";
+
+describe("parseCommand", () => {
+  test("replay with no options: the local URL and the local secret", () => {
+    expect(parseCommand(["replay", "f.jsonl"])).toEqual({
+      kind: "replay",
+      file: "f.jsonl",
+      options: { url: DEFAULT_URL, secret: LOCAL_WEBHOOK_SECRET, shuffle: false },
+    });
+  });
+
+  test("replay with every option", () => {
+    expect(
+      parseCommand([
+        "replay",
+        "f.jsonl",
+        "--url",
+        "https://example.test/webhooks/seam",
+        "--secret",
+        secret,
+        "--shuffle",
+        "--duplicate",
+        "3",
+        "--rate",
+        "12.5",
+        "--concurrency",
+        "4",
+      ]),
+    ).toEqual({
+      kind: "replay",
+      file: "f.jsonl",
+      options: {
+        url: "https://example.test/webhooks/seam",
+        secret,
+        shuffle: true,
+        duplicate: 3,
+        rate: 12.5,
+        concurrency: 4,
+      },
+    });
+  });
+
+  test("--seed implies --shuffle", () => {
+    expect(parseCommand(["replay", "f.jsonl", "--seed", "42"])).toMatchObject({
+      options: { shuffle: true, seed: 42 },
+    });
+  });
+
+  test("migrate and help", () => {
+    expect(parseCommand(["migrate"])).toEqual({ kind: "migrate" });
+    expect(parseCommand([])).toEqual({ kind: "help" });
+    expect(parseCommand(["--help"])).toEqual({ kind: "help" });
+  });
+
+  test.each([
+    [["frobnicate"], 'unknown command "frobnicate"'],
+    [["replay"], "replay needs a fixture file"],
+    [["replay", "a.jsonl", "b.jsonl"], "replay takes one fixture file"],
+    [
+      ["replay", "f.jsonl", "--duplicate", "0"],
+      '--duplicate must be a positive whole number, not "0"',
+    ],
+    [
+      ["replay", "f.jsonl", "--duplicate", "1.5"],
+      '--duplicate must be a positive whole number, not "1.5"',
+    ],
+    [["replay", "f.jsonl", "--rate", "fast"], '--rate must be a positive number, not "fast"'],
+    [
+      ["replay", "f.jsonl", "--concurrency", ""],
+      '--concurrency must be a positive whole number, not ""',
+    ],
+    [["replay", "f.jsonl", "--seed", "x"], '--seed must be a whole number, not "x"'],
+    [["replay", "f.jsonl", "--url", "not a url"], '--url is not a URL: "not a url"'],
+    [["replay", "f.jsonl", "--url", "ftp://host/x"], '--url must be http or https, not "ftp:"'],
+    [["replay", "f.jsonl", "--secret", "hunter2"], "--secret must be a whsec_<base64> secret"],
+    [["migrate", "now"], 'migrate takes no arguments, got "now"'],
+  ])("%j is refused: %s", (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(new UsageError(message));
+  });
+
+  test("an unknown option or a missing value is refused in parseArgs' words", () => {
+    expect(() => parseCommand(["replay", "f.jsonl", "--shufle"])).toThrow(UsageError);
+    expect(() => parseCommand(["replay", "f.jsonl", "--rate"])).toThrow(/--rate/);
+  });
+});
