@@ -1,0 +1,85 @@
+import { afterAll, expect, test } from "vitest";
+import { replay } from "../../src/replay/replay.js";
+import { type ServiceProcess, spawnService } from "../helpers/process.js";
+import { countEvents, expectProjectionOf } from "../helpers/projection.js";
+import { loadFixture, useProjectionHarness } from "../helpers/projector-service.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+// The API in this process; the workers are processes of their own, as an operator runs them.
+const harness = useProjectionHarness({ role: "api" });
+const workers: ServiceProcess[] = [];
+
+/**
+ * Every row written so far, keyed by event or resource, with what wrote it and when: an event
+ * row by its recorded_at, a resource by the event that set it and its updated_at.
+ */
+const writesSoFar = async (): Promise<Map<string, string>> => {
+  const rows = await harness().database.sql<{ key: string; stamp: string }[]>`
+    select 'event/' || event_id as key, event_id || '@' || recorded_at::text as stamp from events
+    union all
+    select resource_type || '/' || resource_id, coalesce(event_id, '') || '@' || updated_at::text
+    from resources`;
+  return new Map(rows.map((row) => [row.key, row.stamp]));
+};
+
+/** A worker process (ROLE=worker) as an operator runs it; "info" logs say when it consumes. */
+const startWorker = async () => {
+  const worker = await spawnService({ ...harness().envFor("worker"), LOG_LEVEL: "info" });
+  workers.push(worker);
+  await waitFor(() => worker.output().includes('"msg":"projector started"'), {
+    timeoutMs: 20_000,
+    message: "worker process consuming",
+  });
+  return worker;
+};
+
+afterAll(async () => {
+  for (const worker of workers) {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) {
+      worker.child.kill("SIGKILL");
+      await worker.exited;
+    }
+  }
+});
+
+test("a worker killed with SIGKILL mid-replay: a new worker loses nothing and applies nothing twice", {
+  timeout: 90_000,
+}, async () => {
+  const { database, queue, secret, service: api } = harness();
+  const fixture = await loadFixture("identities.jsonl");
+  const first = await startWorker();
+
+  // Paced so that the kill lands while the worker is busy and the replay still has events to send.
+  const replaying = replay(fixture, { url: api.webhookUrl, secret, rate: 60, concurrency: 4 });
+  await waitFor(
+    async () =>
+      (await countEvents(database.sql)) >= fixture.length / 4 && (await queue.counts()).active > 0,
+    { timeoutMs: 20_000, intervalMs: 5, message: "worker busy mid-replay" },
+  );
+  first.child.kill("SIGKILL");
+  await first.exited;
+  const atKill = await writesSoFar();
+  const summary = await replaying;
+
+  expect(summary).toMatchObject({ accepted: fixture.length, failed: 0 });
+  const eventsAtKill = [...atKill.keys()].filter((key) => key.startsWith("event/")).length;
+  expect(eventsAtKill).toBeGreaterThan(0);
+  expect(eventsAtKill).toBeLessThan(fixture.length);
+
+  await startWorker();
+  await waitFor(async () => (await queue.counts()).completed === fixture.length, {
+    timeoutMs: 45_000,
+    intervalMs: 100,
+    message: "every job completed by the new worker",
+  });
+  await expectProjectionOf(database.sql, fixture);
+  expect(await queue.counts()).toMatchObject({ failed: 0, active: 0, waiting: 0, delayed: 0 });
+  // Applied once: a row written before the kill was not written again by the re-run of the job
+  // that was in hand (its event id was already recorded, so the re-run changed nothing).
+  const after = await writesSoFar();
+  const rewritten = [...atKill].filter(([key, stamp]) => {
+    const now = after.get(key);
+    return now !== undefined && now.split("@")[0] === stamp.split("@")[0] && now !== stamp;
+  });
+  expect(rewritten).toEqual([]);
+});
