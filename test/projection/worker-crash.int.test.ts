@@ -49,15 +49,26 @@ test("a worker killed with SIGKILL mid-replay: a new worker loses nothing and ap
   const fixture = await loadFixture("identities.jsonl");
   const first = await startWorker();
 
-  // Paced so that the kill lands while the worker is busy and the replay still has events to send.
-  const replaying = replay(fixture, { url: api.webhookUrl, secret, rate: 60, concurrency: 4 });
+  // Paced so that the replay still has events to send when the kill lands.
+  const replaying = replay(fixture, { url: api.webhookUrl, secret, rate: 80, concurrency: 4 });
+  await waitFor(async () => (await countEvents(database.sql)) >= fixture.length / 4, {
+    timeoutMs: 20_000,
+    message: "a quarter of the fixture projected",
+  });
+  // Freeze the worker until it is caught holding jobs, so the kill always leaves work in hand:
+  // a job finishes in milliseconds, and a kill between two jobs would test nothing.
   await waitFor(
-    async () =>
-      (await countEvents(database.sql)) >= fixture.length / 4 && (await queue.counts()).active > 0,
-    { timeoutMs: 20_000, intervalMs: 5, message: "worker busy mid-replay" },
+    async () => {
+      first.child.kill("SIGSTOP");
+      if ((await queue.counts()).active > 0) return true;
+      first.child.kill("SIGCONT");
+      return false;
+    },
+    { timeoutMs: 20_000, intervalMs: 1, message: "worker caught with jobs in hand" },
   );
   first.child.kill("SIGKILL");
   await first.exited;
+  const inHand = (await queue.counts()).active;
   const atKill = await writesSoFar();
   const summary = await replaying;
 
@@ -65,6 +76,7 @@ test("a worker killed with SIGKILL mid-replay: a new worker loses nothing and ap
   const eventsAtKill = [...atKill.keys()].filter((key) => key.startsWith("event/")).length;
   expect(eventsAtKill).toBeGreaterThan(0);
   expect(eventsAtKill).toBeLessThan(fixture.length);
+  expect(inHand).toBeGreaterThan(0);
 
   await startWorker();
   await waitFor(async () => (await queue.counts()).completed === fixture.length, {
