@@ -5,6 +5,7 @@ import { ensureDatabase, migrateDatabase } from "../src/db/migrate.js";
 import { ROOT } from "../test/helpers/process.js";
 import { benchIngest } from "./ingest.js";
 import type { Figure } from "./lib.js";
+import { benchPolling } from "./polling.js";
 import { benchProjection } from "./projection.js";
 
 const DATABASE_URL =
@@ -41,6 +42,7 @@ const main = async () => {
       () =>
         benchProjection({ databaseUrl: DATABASE_URL, prefix: `bench-projection-${process.pid}` }),
     ],
+    ["polling", () => benchPolling()],
   ];
   const figures: Record<string, Figure> = {};
   for (const [name, run] of sections) {

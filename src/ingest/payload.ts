@@ -14,7 +14,7 @@ const envelopeSchema = z
   })
   .passthrough();
 
-export type Envelope = z.infer<typeof envelopeSchema>;
+type Envelope = z.infer<typeof envelopeSchema>;
 
 export type EnvelopeResult =
   | { ok: true; envelope: Envelope }

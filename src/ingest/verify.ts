@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { Webhook } from "svix";
 
 /** Svix rejects a timestamp further than this from now, either way (Standard Webhooks). */
-export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
 

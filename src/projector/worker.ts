@@ -102,5 +102,3 @@ export const createProjector = (deps: ProjectorDeps) => {
     },
   };
 };
-
-export type Projector = ReturnType<typeof createProjector>;

@@ -36,5 +36,3 @@ const byEventType = new Map<string, Projection>(
 /** The projection of an event type, or undefined for an event that is stored only. */
 export const projectionFor = (eventType: string): Projection | undefined =>
   byEventType.get(eventType);
-
-export const projectedEventTypes = (): string[] => [...byEventType.keys()];
