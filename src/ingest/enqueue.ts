@@ -1,5 +1,5 @@
 import { createBatcher } from "../util/batcher.js";
-import { type EventJob, type EventsQueue, jobIdFor } from "./queue.js";
+import { addEvents, type EventJob, type EventsQueue } from "./queue.js";
 
 export type EnqueueResult = { ok: true } | { ok: false; reason: string };
 export type Enqueue = (job: EventJob) => Promise<EnqueueResult>;
@@ -40,9 +40,7 @@ export const createEnqueue = (
     maxSize: options.maxBatch ?? 64,
     maxConcurrentFlushes: 4,
     flush: async (jobs) => {
-      await queue.addBulk(
-        jobs.map((data) => ({ name: "event", data, opts: { jobId: jobIdFor(data.eventId) } })),
-      );
+      await addEvents(queue, jobs);
       return jobs.map(() => true as const);
     },
   });

@@ -37,3 +37,12 @@ export const createEventsQueue = (connection: Redis, prefix: string): EventsQueu
       removeOnFail: false,
     },
   });
+
+/**
+ * Adds events in one round trip (BullMQ's addBulk is one MULTI), each under its event's job id
+ * so that a duplicate of a queued event is dropped. Resolves once Redis has them.
+ */
+export const addEvents = (queue: EventsQueue, jobs: EventJob[]) =>
+  queue.addBulk(
+    jobs.map((data) => ({ name: "event", data, opts: { jobId: jobIdFor(data.eventId) } })),
+  );

@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, TEST_SECRET } from "../../test/helpers/ingest.js";
 import { freePort } from "../../test/helpers/process.js";
+import { type RedisServer, startRedisServer } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { signBody } from "../replay/sign.js";
 import { jobIdFor } from "./queue.js";
@@ -213,34 +213,14 @@ describe("503 queue_unavailable", () => {
   });
 
   describe("when Redis answers too slowly", () => {
-    let redis: ChildProcess | undefined;
+    // A redis-server of this test's own: CLIENT PAUSE would stall every test on the shared one.
+    let redis: RedisServer | undefined;
     let port = 0;
     beforeAll(async () => {
-      port = await freePort();
-      redis = spawn(
-        "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        {
-          stdio: "ignore",
-        },
-      );
-      await waitFor(async () => {
-        const probe = new Redis(port, "127.0.0.1", {
-          lazyConnect: true,
-          retryStrategy: () => null,
-        });
-        probe.on("error", () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === "PONG";
-        } finally {
-          probe.disconnect();
-        }
-      });
+      redis = await startRedisServer();
+      port = redis.port;
     });
-    afterAll(() => {
-      if (redis?.pid) process.kill(redis.pid, "SIGKILL");
-    });
+    afterAll(() => redis?.close());
 
     it("answers 503 within 2 s while Redis is paused, then 202 once it resumes", async () => {
       const harness = createIngestHarness({ redisUrl: `redis://127.0.0.1:${port}` });

@@ -1,7 +1,13 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import postgres from "postgres";
 import { inject } from "vitest";
 import { createDb, createPool, type Db, type Sql } from "../../src/db/client.js";
+import { freePort, type ServerChild, spawnChild, startServerChild } from "./process.js";
 
 /** The server the tests use; its `postgres` database is the admin connection. */
 const SERVER_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -48,4 +54,72 @@ export const createTestDatabase = async (options: { max?: number } = {}): Promis
       }
     },
   };
+};
+
+/** The newest installed server's programs (Debian keeps them out of PATH), or PATH's. */
+const postgresProgram = (name: string): string => {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((version) => existsSync(path.join(root, version, "bin", name)))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  return versions[0] === undefined ? name : path.join(root, versions[0], "bin", name);
+};
+
+/** initdb and postgres refuse to run as root: as root, run them as the `postgres` OS user. */
+const postgresUser = (): { uid: number; gid: number } | undefined => {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"]).toString().trim());
+  return { uid: id("-u"), gid: id("-g") };
+};
+
+export type PostgresServer = ServerChild & {
+  port: number;
+  /** A URL for database `name` on this server (user postgres, trust authentication). */
+  url: (name: string) => string;
+  close: () => Promise<void>;
+};
+
+/**
+ * A Postgres cluster of the test's own, on a free port of 127.0.0.1, for a test that takes
+ * Postgres away. Stop it with SIGQUIT for a crash (immediate shutdown, crash recovery at the
+ * next start). fsync is off because only the server process is ever killed, never the machine,
+ * and a killed server loses nothing it had committed without it.
+ */
+export const startPostgresServer = async (): Promise<PostgresServer> => {
+  const user = postgresUser();
+  const dir = await mkdtemp(path.join(tmpdir(), "sp-pg-"));
+  if (user) await chown(dir, user.uid, user.gid);
+  const data = path.join(dir, "data");
+  const initdb = spawnChild(
+    postgresProgram("initdb"),
+    ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"],
+    user ? { user } : {},
+  );
+  if ((await initdb.exited) !== 0) throw new Error(`initdb failed:\n${initdb.output()}`);
+  const port = await freePort();
+  const url = (name: string) => `postgres://postgres@127.0.0.1:${port}/${name}`;
+  const args = ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1"];
+  const server = await startServerChild(postgresProgram("postgres"), [...args, "-c", "fsync=off"], {
+    ready: async () => {
+      const probe = postgres(url("postgres"), { max: 1, connect_timeout: 1, onnotice: () => {} });
+      try {
+        return (await probe`select 1 as one`).length === 1;
+      } finally {
+        await probe.end({ timeout: 1 });
+      }
+    },
+    name: `postgres on port ${port}`,
+    ...(user ? { user } : {}),
+  });
+  return Object.assign(server, {
+    port,
+    url,
+    close: async () => {
+      // SIGINT is Postgres's fast shutdown: it ends the sessions and exits at once.
+      await server.stop("SIGINT");
+      await rm(dir, { recursive: true, force: true });
+    },
+  });
 };

@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Redis } from "ioredis";
+import { freePort, type ServerChild, startServerChild } from "./process.js";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -7,8 +11,8 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const testPrefix = (): string => `sp-test-${randomBytes(5).toString("hex")}`;
 
 /** Deletes every key under a prefix (the queue's hashes, lists and streams). */
-export const dropPrefix = async (prefix: string): Promise<void> => {
-  const redis = new Redis(REDIS_URL);
+export const dropPrefix = async (prefix: string, url = REDIS_URL): Promise<void> => {
+  const redis = new Redis(url);
   try {
     let cursor = "0";
     do {
@@ -19,4 +23,47 @@ export const dropPrefix = async (prefix: string): Promise<void> => {
   } finally {
     redis.disconnect();
   }
+};
+
+/** True when a Redis at `url` answers PING now; one try, no reconnecting. */
+const redisAnswers = async (url: string): Promise<boolean> => {
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+  probe.on("error", () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === "PONG";
+  } finally {
+    probe.disconnect();
+  }
+};
+
+export type RedisServer = ServerChild & { url: string; port: number; close: () => Promise<void> };
+
+/**
+ * A redis-server of the test's own on a free port of 127.0.0.1, for a test that stops Redis.
+ * `persistent` keeps the data across a stop as production must (AOF with an fsync before every
+ * reply, so a job whose add was acknowledged survives even a SIGKILL); otherwise it comes back
+ * empty, as a replacement server would.
+ */
+export const startRedisServer = async (
+  options: { persistent?: boolean } = {},
+): Promise<RedisServer> => {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const dir = options.persistent ? await mkdtemp(path.join(tmpdir(), "sp-redis-")) : undefined;
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", ""].concat(
+    dir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", dir] : ["--appendonly", "no"],
+  );
+  const server = await startServerChild("redis-server", args, {
+    ready: () => redisAnswers(url),
+    name: `redis-server on port ${port}`,
+  });
+  return Object.assign(server, {
+    url,
+    port,
+    close: async () => {
+      await server.stop("SIGTERM");
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  });
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type FixtureEvent, parseFixture } from "../../src/replay/fixture.js";
 
 /** A Seam event as Seam sends it (the fields @seamapi/types requires for each type). */
 export type SeamEventJson = Record<string, unknown> & {
@@ -134,3 +135,14 @@ export const resourceList = (resources: IdentityResources) => [
   ...resources.phone_ids.map((id) => ({ type: "phone" as const, id })),
   ...resources.client_session_ids.map((id) => ({ type: "client_session" as const, id })),
 ];
+
+/** Events as a fixture, one line each, as replay and the tests' queue handle take them. */
+export const fixtureOf = (events: SeamEventJson[]): FixtureEvent[] =>
+  parseFixture(events.map((event) => JSON.stringify(event)).join("\n"));
+
+/**
+ * The events of `identities` fresh scenarios (20 events each with the default shape), every
+ * resource ending deleted, so expectProjectionOf knows the state they must project.
+ */
+export const scenarioFixture = (identities: number, shape: ScenarioShape = {}): FixtureEvent[] =>
+  fixtureOf(Array.from({ length: identities }, () => buildIdentityScenario(shape).events).flat());

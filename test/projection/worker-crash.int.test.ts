@@ -1,8 +1,12 @@
 import { afterAll, expect, test } from "vitest";
 import { replay } from "../../src/replay/replay.js";
-import { type ServiceProcess, spawnService } from "../helpers/process.js";
+import type { ServiceProcess } from "../helpers/process.js";
 import { countEvents, expectProjectionOf } from "../helpers/projection.js";
-import { loadFixture, useProjectionHarness } from "../helpers/projector-service.js";
+import {
+  loadFixture,
+  spawnProjectorProcess,
+  useProjectionHarness,
+} from "../helpers/projector-service.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // The API in this process; the workers are processes of their own, as an operator runs them.
@@ -22,14 +26,10 @@ const writesSoFar = async (): Promise<Map<string, string>> => {
   return new Map(rows.map((row) => [row.key, row.stamp]));
 };
 
-/** A worker process (ROLE=worker) as an operator runs it; "info" logs say when it consumes. */
+/** A worker process (ROLE=worker) as an operator runs it, once it consumes. */
 const startWorker = async () => {
-  const worker = await spawnService({ ...harness().envFor("worker"), LOG_LEVEL: "info" });
+  const worker = await spawnProjectorProcess(harness().envFor("worker"));
   workers.push(worker);
-  await waitFor(() => worker.output().includes('"msg":"projector started"'), {
-    timeoutMs: 20_000,
-    message: "worker process consuming",
-  });
   return worker;
 };
 
