@@ -14,6 +14,12 @@ export type PoolOptions = { max: number; applicationName: string };
 /**
  * A postgres.js pool. Notices are dropped (migrations print "already exists" notices), and
  * connections are recycled so a restarted Postgres is picked up without a restart of ours.
+ *
+ * The reconnect backoff is ours, not postgres.js's: its default grows with a retry count that
+ * the whole pool shares (3^n / 100 s, up to 20 s), so an outage of a few seconds, in which
+ * every slot fails to connect again and again, left slots sleeping up to 20 s after Postgres
+ * was back, with the queries handed to them (a batch of jobs, a waiter's read) hanging that
+ * long. Capped at 1 s, a slot tries at most once a second while Postgres is down.
  */
 export const createPool = (url: string, options: PoolOptions): Sql =>
   postgres(url, {
@@ -22,6 +28,7 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
     idle_timeout: 30,
     max_lifetime: 60 * 30,
     connect_timeout: 5,
+    backoff: (retries) => Math.min(0.05 * 2 ** retries, 1),
     connection: { application_name: options.applicationName },
   });
 
