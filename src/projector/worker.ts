@@ -80,6 +80,11 @@ export const createProjector = (deps: ProjectorDeps) => {
       // so 10 s is ample; a job run twice is harmless, since its event id is recorded once.
       lockDuration: 10_000,
       stalledInterval: 5_000,
+      // BullMQ fails a job for good at its second stall by default: a job that was in hand at
+      // two crashes (a worker crash-looping, pods evicted twice in a row) ended in the failed
+      // set, though re-running it is harmless. Ten leaves room for real crash loops while a
+      // payload that itself kills every worker still stops, in the failed set, after ten.
+      maxStalledCount: 10,
     },
   );
   worker.on("failed", (job, error) => {
