@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import type { Sql } from "../db/client.js";
+import type { Logger } from "../log.js";
+
+export type ListenerOptions = {
+  databaseUrl: string;
+  channel: string;
+  /** Called with the payload of each notification (an identity id). */
+  onNotify: (payload: string) => void;
+  /** Called after every successful LISTEN, the first and each one after a reconnect. */
+  onListen: () => void;
+  log: Logger;
+};
+
+/**
+ * The one LISTEN connection of an API process. postgres.js's `listen` keeps a dedicated
+ * connection and, when it drops, reconnects and listens again by itself, calling `onListen`
+ * each time; the registry re-checks its waiters then, since notifications sent in between are
+ * lost. The connection carries an application name of its own so that /readyz can ask Postgres
+ * whether it is really there, rather than trusting a flag set on the last connect.
+ */
+export class ReadinessListener {
+  readonly applicationName = `seam-projector-listener-${randomBytes(4).toString("hex")}`;
+  readonly #sql: Sql;
+  #listened = false;
+  #started = false;
+
+  constructor(private readonly options: ListenerOptions) {
+    this.#sql = postgres(options.databaseUrl, {
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: 5,
+      // Reconnect fast, but never hammer a Postgres that is down: 100 ms doubling up to 2 s.
+      backoff: (attempt) => Math.min(0.1 * 2 ** attempt, 2),
+      connection: { application_name: this.applicationName },
+    });
+  }
+
+  /**
+   * Starts listening. If Postgres cannot be reached, the returned promise rejects, yet
+   * postgres.js keeps retrying the LISTEN on its own and `onListen` fires once it succeeds; so
+   * this is called once, and never again (a second call would add a second subscriber).
+   */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    const { channel, onNotify, onListen, log } = this.options;
+    this.#sql
+      .listen(channel, onNotify, () => {
+        this.#listened = true;
+        log.debug({ channel }, "listening for readiness notifications");
+        onListen();
+      })
+      .catch((error: unknown) => {
+        log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          "LISTEN failed; postgres.js retries it",
+        );
+      });
+  }
+
+  /**
+   * Throws unless the listener's connection is present in Postgres, asked over `pool` (the
+   * listener's own connection must never run anything but LISTEN).
+   */
+  async check(pool: Sql): Promise<void> {
+    if (!this.#listened) throw new Error("not listening yet");
+    const rows = await pool`
+      select 1 from pg_stat_activity where application_name = ${this.applicationName}`;
+    if (rows.length === 0) throw new Error("listener connection is down, reconnecting");
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 1 });
+  }
+}

@@ -1,0 +1,205 @@
+import type { Logger } from "../log.js";
+import type { Readiness } from "../readiness/readiness.js";
+
+export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
+
+/** At most this many identities per read, so one wake never builds a huge statement. */
+const MAX_IDS_PER_READ = 1000;
+
+/**
+ * One waiting request (a long-poll or an SSE stream). The registry delivers readiness to it;
+ * only the newest undelivered state is kept, since a waiter only cares about the present.
+ */
+export class Waiter {
+  #latest: Readiness | undefined;
+  #unseen = false;
+  #ended = false;
+  #wake: (() => void) | undefined;
+  #released = false;
+
+  constructor(
+    readonly identityId: string,
+    private readonly onRelease: (waiter: Waiter) => void,
+  ) {}
+
+  /** True once the registry closed (shutdown): the waiter must answer with what it has. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  deliver(readiness: Readiness): void {
+    this.#latest = readiness;
+    this.#unseen = true;
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Waits until a state is delivered, the registry closes, `signal` aborts or `timeoutMs`
+   * passes; returns the newest state delivered since the last call, if any. Waiting is a timer
+   * and a callback: nothing is read from the database here.
+   */
+  async next(signal: AbortSignal, timeoutMs: number): Promise<Readiness | undefined> {
+    if (!this.#unseen && !this.#ended && !signal.aborted && timeoutMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          this.#wake = undefined;
+          resolve();
+        };
+        // setTimeout treats anything above 2^31-1 ms as 1 ms; "forever" must stay forever.
+        const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
+        signal.addEventListener("abort", done, { once: true });
+        this.#wake = done;
+      });
+    }
+    if (!this.#unseen) return undefined;
+    this.#unseen = false;
+    return this.#latest;
+  }
+
+  /** Leaves the registry; call it in `finally`. Calling it twice is harmless. */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#wake?.();
+    this.onRelease(this);
+  }
+}
+
+/**
+ * The waiters of one API process, keyed by user identity. A notification for an identity leads
+ * to one read for all its waiters (and notifications that arrive together share one read); an
+ * identity nobody waits for costs nothing. Reads happen only on a notification, after the
+ * listener (re)connects, or at close: never on a timer while waiters wait.
+ */
+export class WaiterRegistry {
+  readonly #byIdentity = new Map<string, Set<Waiter>>();
+  /** Identities notified and not yet re-read. */
+  readonly #dirty = new Set<string>();
+  #refreshing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(private readonly deps: { read: ReadReadiness; log: Logger; retryDelayMs?: number }) {}
+
+  /** How many waiters are registered, over all identities. */
+  get size(): number {
+    let total = 0;
+    for (const waiters of this.#byIdentity.values()) total += waiters.size;
+    return total;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Registers a waiter. Register before reading the state: a change committed after that read
+   * then reaches the waiter through its notification, and one committed before it is in the
+   * read. After close, the waiter comes back already ended so it answers at once.
+   */
+  register(identityId: string): Waiter {
+    const waiter = new Waiter(identityId, (w) => this.#remove(w));
+    if (this.#closed) {
+      waiter.end();
+      return waiter;
+    }
+    const waiters = this.#byIdentity.get(identityId) ?? new Set<Waiter>();
+    waiters.add(waiter);
+    this.#byIdentity.set(identityId, waiters);
+    return waiter;
+  }
+
+  /** The readiness of `identityId` may have changed (a NOTIFY arrived). */
+  notify(identityId: string): void {
+    if (!this.#byIdentity.has(identityId)) return;
+    this.#dirty.add(identityId);
+    this.#scheduleRefresh();
+  }
+
+  /**
+   * Re-reads every waited-on identity. Call it after the listener (re)connects: notifications
+   * sent while it was not listening are gone for good.
+   */
+  recheckAll(): void {
+    for (const identityId of this.#byIdentity.keys()) this.#dirty.add(identityId);
+    this.#scheduleRefresh();
+  }
+
+  /** Shutdown: answers every waiter with its current state (best effort) and ends it. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#refreshing;
+    const identities = [...this.#byIdentity.keys()];
+    let states = new Map<string, Readiness>();
+    try {
+      states = await this.#readChunked(identities);
+    } catch (error) {
+      this.deps.log.warn({ err: errorMessage(error) }, "could not read waiters' state at close");
+    }
+    for (const [identityId, waiters] of this.#byIdentity) {
+      const readiness = states.get(identityId);
+      for (const waiter of waiters) {
+        if (readiness !== undefined) waiter.deliver(readiness);
+        waiter.end();
+      }
+    }
+  }
+
+  #remove(waiter: Waiter): void {
+    const waiters = this.#byIdentity.get(waiter.identityId);
+    if (waiters === undefined) return;
+    waiters.delete(waiter);
+    if (waiters.size === 0) {
+      this.#byIdentity.delete(waiter.identityId);
+      this.#dirty.delete(waiter.identityId);
+    }
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#refreshing !== undefined || this.#closed) return;
+    this.#refreshing = this.#refreshLoop().finally(() => {
+      this.#refreshing = undefined;
+      // A notification that arrived as the loop was finishing must not wait for the next one.
+      if (this.#dirty.size > 0) this.#scheduleRefresh();
+    });
+  }
+
+  async #refreshLoop(): Promise<void> {
+    // One commit sends its notifications together; let them all arrive before reading.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#dirty.size > 0 && !this.#closed) {
+      const identities = [...this.#dirty].filter((id) => this.#byIdentity.has(id));
+      this.#dirty.clear();
+      if (identities.length === 0) return;
+      try {
+        const states = await this.#readChunked(identities);
+        for (const [identityId, readiness] of states) {
+          for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
+        }
+      } catch (error) {
+        // The change is committed and its notification consumed: read again after a pause,
+        // or the waiters would sleep through it until their timeout.
+        this.deps.log.warn({ err: errorMessage(error) }, "waiter wake-up read failed, retrying");
+        for (const identityId of identities) this.#dirty.add(identityId);
+        await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 500));
+      }
+    }
+  }
+
+  async #readChunked(identities: string[]): Promise<Map<string, Readiness>> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < identities.length; i += MAX_IDS_PER_READ) {
+      chunks.push(identities.slice(i, i + MAX_IDS_PER_READ));
+    }
+    const maps = await Promise.all(chunks.map((chunk) => this.deps.read(chunk)));
+    return new Map(maps.flatMap((map) => [...map]));
+  }
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,149 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import type { Readiness } from "../readiness/readiness.js";
+import { WaiterRegistry } from "./registry.js";
+
+const log = pino({ level: "silent" });
+const state = (id: string, ready: boolean): Readiness => ({
+  user_identity_id: id,
+  ready,
+  blockers: ready ? [] : [{ type: "phone", id: "00000000-0000-4000-8000-000000000001" }],
+  deletion: {
+    status: ready ? "ready" : "pending",
+    requested_at: "2026-01-01T00:00:00.000Z",
+    ready_at: null,
+  },
+});
+
+/** A read function that records its calls and answers from a table the test controls. */
+const recordingRead = () => {
+  const calls: string[][] = [];
+  const table = new Map<string, boolean>();
+  let gate: Promise<void> = Promise.resolve();
+  return {
+    calls,
+    table,
+    hold: () => {
+      let open = () => {};
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return open;
+    },
+    read: async (ids: string[]) => {
+      calls.push([...ids].sort());
+      // The snapshot is taken when the statement starts, like Postgres does.
+      const snapshot = new Map(ids.map((id) => [id, state(id, table.get(id) ?? false)]));
+      await gate;
+      return snapshot;
+    },
+  };
+};
+
+const never = new AbortController().signal;
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+describe("WaiterRegistry", () => {
+  it("reads nothing for a notification nobody waits for", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    registry.notify("a");
+    registry.recheckAll();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads.calls).toEqual([]);
+  });
+
+  it("wakes every waiter of an identity with one read, and notifications of one tick share it", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    const a = [registry.register("a"), registry.register("a"), registry.register("a")];
+    const b = registry.register("b");
+    registry.register("c");
+    reads.table.set("a", true);
+    registry.notify("a");
+    registry.notify("a");
+    registry.notify("b");
+    const woken = await Promise.all([...a, b].map((waiter) => waiter.next(never, 1000)));
+    expect(reads.calls).toEqual([["a", "b"]]);
+    expect(woken.map((r) => r?.ready)).toEqual([true, true, true, false]);
+  });
+
+  it("reads again when notified during a read: a change committed meanwhile is not missed", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    const waiter = registry.register("a");
+    const open = reads.hold();
+    registry.notify("a");
+    await until(() => reads.calls.length === 1);
+    reads.table.set("a", true);
+    registry.notify("a");
+    open();
+    await until(() => reads.calls.length === 2);
+    const seen = await waiter.next(never, 1000);
+    expect(seen?.ready).toBe(true);
+  });
+
+  it("re-reads every registered identity after a reconnect", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    registry.register("a");
+    registry.register("b").release();
+    registry.register("c");
+    registry.recheckAll();
+    await until(() => reads.calls.length === 1);
+    expect(reads.calls).toEqual([["a", "c"]]);
+  });
+
+  it("retries a failed wake-up read instead of dropping it", async () => {
+    let failures = 1;
+    const calls: string[][] = [];
+    const registry = new WaiterRegistry({
+      log,
+      retryDelayMs: 10,
+      read: async (ids) => {
+        calls.push(ids);
+        if (failures-- > 0) throw new Error("connection lost");
+        return new Map(ids.map((id) => [id, state(id, true)]));
+      },
+    });
+    const waiter = registry.register("a");
+    registry.notify("a");
+    expect((await waiter.next(never, 1000))?.ready).toBe(true);
+    expect(calls).toEqual([["a"], ["a"]]);
+  });
+
+  it("times out, honours an abort, and leaves nothing behind on release", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    const waiter = registry.register("a");
+    const started = Date.now();
+    expect(await waiter.next(never, 50)).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    const abort = new AbortController();
+    const pending = waiter.next(abort.signal, 10_000);
+    abort.abort();
+    expect(await pending).toBeUndefined();
+    waiter.release();
+    waiter.release();
+    expect(registry.size).toBe(0);
+    registry.notify("a");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reads.calls).toEqual([]);
+  });
+
+  it("answers every waiter with its current state at close, and new waiters at once", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    const waiters = [registry.register("a"), registry.register("b")];
+    const answers = waiters.map((waiter) => waiter.next(never, 10_000));
+    await registry.close();
+    expect((await Promise.all(answers)).map((r) => r?.user_identity_id)).toEqual(["a", "b"]);
+    expect(waiters.every((waiter) => waiter.ended)).toBe(true);
+    const late = registry.register("c");
+    expect(late.ended).toBe(true);
+    expect(await late.next(never, 10_000)).toBeUndefined();
+  });
+});

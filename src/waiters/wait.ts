@@ -1,0 +1,82 @@
+import type { Readiness } from "../readiness/readiness.js";
+import type { Waiter, WaiterRegistry } from "./registry.js";
+
+export type WaitDeps = {
+  registry: WaiterRegistry;
+  readOne: (identityId: string) => Promise<Readiness>;
+};
+
+/** A wait is over once the deletion is ready or gone (cancelled). */
+const settled = (readiness: Readiness) =>
+  readiness.deletion === null || readiness.deletion.status === "ready";
+
+type OpenWait = { waiter: Waiter; current: Readiness };
+
+/**
+ * Registers a waiter, then reads the state: in that order, no change can fall between the two.
+ * Resolves undefined (and releases the waiter) when no deletion was requested.
+ */
+export const openWait = async (
+  deps: WaitDeps,
+  identityId: string,
+): Promise<OpenWait | undefined> => {
+  const waiter = deps.registry.register(identityId);
+  try {
+    const current = await deps.readOne(identityId);
+    if (current.deletion !== null) return { waiter, current };
+  } catch (error) {
+    waiter.release();
+    throw error;
+  }
+  waiter.release();
+  return undefined;
+};
+
+/**
+ * Follows an open wait until it settles, `signal` aborts, `timeoutMs` passes or the registry
+ * closes; `onChange` gets every state that differs from the one before. Returns the last state
+ * known, which is current: every change to it is notified.
+ */
+export const followWait = async (
+  { waiter, current: first }: OpenWait,
+  options: {
+    signal: AbortSignal;
+    timeoutMs: number;
+    onChange?: (readiness: Readiness) => Promise<void>;
+    /** Called after `idleMs` without a change (an SSE keep-alive). */
+    onIdle?: () => Promise<void>;
+    idleMs?: number;
+  },
+): Promise<Readiness> => {
+  const deadline = Date.now() + options.timeoutMs;
+  let current = first;
+  let shown = JSON.stringify(first);
+  const take = async (update: Readiness | undefined) => {
+    if (update === undefined) return false;
+    current = update;
+    const text = JSON.stringify(update);
+    if (text === shown) return false;
+    shown = text;
+    await options.onChange?.(update);
+    return true;
+  };
+  while (!settled(current) && !waiter.ended && !options.signal.aborted) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const idleMs = options.idleMs ?? Number.POSITIVE_INFINITY;
+    const update = await waiter.next(options.signal, Math.min(remaining, idleMs));
+    const changed = await take(update);
+    if (
+      update === undefined &&
+      !changed &&
+      Date.now() < deadline &&
+      !waiter.ended &&
+      !options.signal.aborted
+    ) {
+      await options.onIdle?.();
+    }
+  }
+  // At close the registry delivers the current state and ends the waiter in one go.
+  await take(await waiter.next(options.signal, 0));
+  return current;
+};
