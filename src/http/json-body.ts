@@ -1,0 +1,19 @@
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../errors.js";
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A body sent as anything but JSON is refused. Hono's JSON validator would otherwise treat it
+ * as `{}` (curl's `-d` sends form encoding by default), and the request would succeed while
+ * linking nothing.
+ */
+export const requireJsonBody: MiddlewareHandler = async (c, next) => {
+  const length = c.req.header("content-length");
+  const hasBody =
+    (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
+  if (hasBody && !JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    throw new AppError("invalid_request", "send the body as JSON (Content-Type: application/json)");
+  }
+  await next();
+};

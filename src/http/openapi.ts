@@ -1,0 +1,61 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { ZodError, ZodIssue } from "zod";
+import { AppError } from "../errors.js";
+
+/** `acs_user_ids[2]`, `user_identity_id`: the input at fault, the way a client wrote it. */
+const fieldOf = (issue: ZodIssue): string | undefined => {
+  if (issue.code === "unrecognized_keys") return issue.keys[0];
+  let field = "";
+  for (const part of issue.path) {
+    field += typeof part === "number" ? `[${part}]` : field === "" ? part : `.${part}`;
+  }
+  return field === "" ? undefined : field;
+};
+
+const describe = (issue: ZodIssue, field: string | undefined): string => {
+  if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.join(", ")}`;
+  if (issue.code === "invalid_string" && issue.validation === "uuid") {
+    return `${field ?? "value"} must be a UUID`;
+  }
+  return field === undefined ? issue.message : `${field}: ${issue.message}`;
+};
+
+/** Every failed zod validation becomes the one 400 envelope, naming the first field at fault. */
+const validationError = (error: ZodError): AppError => {
+  const issue = error.issues[0];
+  if (issue === undefined) return new AppError("invalid_request", "invalid request");
+  const field = fieldOf(issue);
+  return new AppError("invalid_request", describe(issue, field), field);
+};
+
+export const BEARER_SCHEME = "bearerAuth";
+
+/** A router whose routes are described in the OpenAPI document as they are declared. */
+export const createOpenApiRouter = () => {
+  const router = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error);
+    },
+  });
+  router.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    description: "One of the tokens in API_TOKENS.",
+  });
+  return router;
+};
+
+/** Serves the document at `/openapi.json` and a readable reference (Swagger UI) at `/docs`. */
+export const mountDocs = (router: OpenAPIHono) => {
+  router.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "seam-projector",
+      version: "1",
+      description:
+        "Is a Seam user identity ready to delete? Answers from projected Seam webhooks, and waits for the moment it is.",
+    },
+  });
+  router.get("/docs", swaggerUI({ url: "/openapi.json", title: "seam-projector API" }));
+};
