@@ -10,9 +10,18 @@ import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
 import { createLogger, type Logger } from "./log.js";
 import { createProjector } from "./projector/worker.js";
+import { READINESS_CHANNEL } from "./readiness/resolve.js";
+import { createReadinessService } from "./readiness/service.js";
 import { createProducerRedis, createWorkerRedis } from "./redis.js";
+import { ReadinessListener } from "./waiters/listener.js";
+import { WaiterRegistry } from "./waiters/registry.js";
 
-export type RunningService = { url: string; close: () => Promise<void> };
+export type RunningService = {
+  url: string;
+  close: () => Promise<void>;
+  /** The API role's waiters, so in-process tests can see that a wait leaves nothing behind. */
+  waiters: WaiterRegistry | undefined;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,7 +57,16 @@ const listen = (
 
 const closeServer = (server: ServerType) =>
   new Promise<void>((resolve) => {
-    server.close(() => resolve());
+    // Answered waiters (long-polls, SSE streams) leave keep-alive connections that turn idle
+    // after close() began; sweep those too rather than sit out the keep-alive timeout.
+    const sweep =
+      "closeIdleConnections" in server
+        ? setInterval(() => server.closeIdleConnections(), 100)
+        : undefined;
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
     if ("closeIdleConnections" in server) server.closeIdleConnections();
   });
 
@@ -70,9 +88,24 @@ export const startService = async (config: Config, log: Logger): Promise<Running
   const enqueuer = queue ? createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs }) : undefined;
   const now = () => new Date();
 
+  // API role: the readiness feature, this process's waiters, and the one LISTEN connection
+  // that wakes them (CONTRACT §5). A notification re-reads only the identities waited on.
+  const readiness = servesApi ? createReadinessService(db) : undefined;
+  const waiters = readiness ? new WaiterRegistry({ read: readiness.read, log }) : undefined;
+  const listener = waiters
+    ? new ReadinessListener({
+        databaseUrl: config.databaseUrl,
+        channel: READINESS_CHANNEL,
+        onNotify: (identityId) => waiters.notify(identityId),
+        onListen: () => waiters.recheckAll(),
+        log,
+      })
+    : undefined;
+
   const health: HealthCheck[] = [
     { name: "postgres", check: async () => void (await sql`select 1`) },
     { name: "redis", check: async () => void (await producerRedis.ping()) },
+    ...(listener ? [{ name: "listener", check: () => listener.check(sql) }] : []),
   ];
   const app = createApp({
     log,
@@ -87,6 +120,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
           },
         }
       : {}),
+    ...(readiness && waiters ? { api: { readiness, waiters, tokens: config.apiTokens } } : {}),
   });
   const { server, port } = await listen(app, config);
   const url = `http://${config.host}:${port}`;
@@ -110,6 +144,8 @@ export const startService = async (config: Config, log: Logger): Promise<Running
       })
     : undefined;
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
+    // After migration, so the database exists (a first `npm start` creates it).
+    if (ok && !stopping) listener?.start();
     if (ok && projector && !stopping) {
       projector.start();
       log.info({ concurrency: config.workerConcurrency }, "projector started");
@@ -118,7 +154,12 @@ export const startService = async (config: Config, log: Logger): Promise<Running
 
   const close = async () => {
     stopping = true;
-    await closeServer(server);
+    // Stop accepting, then answer every waiter with its current state (CONTRACT §6): the
+    // server cannot finish closing while long-polls and SSE streams hold their connections.
+    const serverClosed = closeServer(server);
+    await waiters?.close();
+    await serverClosed;
+    await listener?.close();
     await migrated;
     await projector?.close();
     await enqueuer?.drain();
@@ -127,7 +168,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
     workerRedis?.disconnect();
     await sql.end({ timeout: 5 });
   };
-  return { url, close };
+  return { url, close, waiters };
 };
 
 const main = async () => {
