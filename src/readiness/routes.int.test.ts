@@ -1,0 +1,400 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  deletionEvent,
+  type Readiness,
+  type ReadinessService,
+  startReadinessService,
+  TEST_TOKEN,
+} from "../../test/helpers/readiness.js";
+import { waitFor } from "../../test/helpers/wait-for.js";
+import { LOCAL_API_TOKEN } from "../config.js";
+
+/** Every route and answer of CONTRACT §5, against a real service, Postgres and Redis. */
+describe("/v1 readiness API", () => {
+  let api: ReadinessService;
+  beforeAll(async () => {
+    api = await startReadinessService();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+  const expectError = async (response: Response, status: number, code: string, field?: string) => {
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    expect(body.error.code).toBe(code);
+    expect(typeof body.error.message).toBe("string");
+    expect(body.error.field).toBe(field);
+  };
+  /** Sends deletion events through the webhook route and waits until they are projected. */
+  const project = async (...events: Record<string, unknown>[]) => {
+    for (const event of events) expect((await api.sendEvent(event)).status).toBe(202);
+    const ids = events.map((event) => String(event.event_id));
+    await waitFor(async () => {
+      const rows = await api.database.sql`select 1 from events where event_id = any(${ids})`;
+      return rows.length === ids.length;
+    });
+  };
+
+  describe("authentication", () => {
+    const path = () => `/v1/user_identities/${randomUUID()}/readiness`;
+    it("answers 401 without a token, with an unknown token, or a malformed header", async () => {
+      for (const authorization of [
+        undefined,
+        "Bearer not-a-token-we-know-0123",
+        `Bearer ${LOCAL_API_TOKEN}`,
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+      ]) {
+        const response = await fetch(`${api.url}${path()}`, {
+          headers: authorization === undefined ? {} : { authorization },
+        });
+        expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        await expectError(response, 401, "unauthorized");
+      }
+    });
+
+    it("checks the token before anything else: a bad id without a token is a 401", async () => {
+      const response = await fetch(`${api.url}/v1/user_identities/nope/readiness`);
+      await expectError(response, 401, "unauthorized");
+      const post = await fetch(`${api.url}/v1/user_identities/nope/deletion`, { method: "POST" });
+      await expectError(post, 401, "unauthorized");
+    });
+
+    it("accepts any configured token, case-insensitive scheme", async () => {
+      const response = await api.call("GET", path(), undefined, {
+        headers: {
+          authorization: `bearer ${TEST_TOKEN}`,
+        },
+      });
+      expect(response.status).toBe(200);
+    });
+  });
+
+  describe("validation", () => {
+    it.each([
+      ["GET", "readiness"],
+      ["PUT", "resources"],
+      ["POST", "deletion"],
+      ["GET", "deletion"],
+      ["GET", "deletion/events"],
+      ["DELETE", "deletion"],
+    ])(
+      "%s …/%s answers 400 naming user_identity_id for an id that is not a UUID",
+      async (method, tail) => {
+        for (const id of ["nope", "1234", `${randomUUID()}x`]) {
+          const response = await api.call(method, `/v1/user_identities/${id}/${tail}`);
+          await expectError(response, 400, "invalid_request", "user_identity_id");
+        }
+      },
+    );
+
+    it("names the list element that is not a UUID, and links nothing", async () => {
+      const identity = randomUUID();
+      const good = randomUUID();
+      const response = await api.link(identity, {
+        acs_user_ids: [good],
+        phone_ids: [randomUUID(), "x"],
+      });
+      await expectError(response, 400, "invalid_request", "phone_ids[1]");
+      expect((await api.readiness(identity)).blockers).toEqual([]);
+    });
+
+    it("refuses unknown fields, non-arrays, non-JSON and malformed JSON bodies", async () => {
+      const identity = randomUUID();
+      await expectError(
+        await api.link(identity, { acs_users_ids: [randomUUID()] }),
+        400,
+        "invalid_request",
+        "acs_users_ids",
+      );
+      await expectError(
+        await api.call("PUT", `/v1/user_identities/${identity}/resources`, {
+          acs_user_ids: randomUUID(),
+        }),
+        400,
+        "invalid_request",
+        "acs_user_ids",
+      );
+      const form = await fetch(`${api.url}/v1/user_identities/${identity}/resources`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: JSON.stringify({ acs_user_ids: [randomUUID()] }),
+      });
+      await expectError(form, 400, "invalid_request");
+      const malformed = await api.call(
+        "PUT",
+        `/v1/user_identities/${identity}/resources`,
+        undefined,
+        {
+          headers: { "content-type": "application/json" },
+        },
+      );
+      // An empty JSON body is malformed JSON.
+      await expectError(malformed, 400, "invalid_request");
+      expect((await api.readiness(identity)).blockers).toEqual([]);
+    });
+
+    it.each(["1.5", "-1", "abc", "", "1e3"])(
+      "answers 400 naming wait for wait=%s",
+      async (wait) => {
+        const identity = randomUUID();
+        expect((await api.requestDeletion(identity)).status).toBe(201);
+        const response = await api.call(
+          "GET",
+          `/v1/user_identities/${identity}/deletion?wait=${wait}`,
+        );
+        await expectError(response, 400, "invalid_request", "wait");
+      },
+    );
+  });
+
+  describe("GET …/readiness", () => {
+    it("says an identity nothing is known about is ready, with no deletion", async () => {
+      const identity = randomUUID();
+      const response = await api.call("GET", `/v1/user_identities/${identity}/readiness`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        user_identity_id: identity,
+        ready: true,
+        blockers: [],
+        deletion: null,
+      });
+    });
+
+    it("accepts an upper-case id and answers with the canonical lower-case one", async () => {
+      const identity = randomUUID();
+      const readiness = await api.readiness(identity.toUpperCase());
+      expect(readiness.user_identity_id).toBe(identity);
+    });
+  });
+
+  describe("PUT …/resources", () => {
+    it("links every listed type, answers the readiness object, and is idempotent", async () => {
+      const identity = randomUUID();
+      const links = {
+        acs_user_ids: [randomUUID()],
+        acs_credential_ids: [randomUUID(), randomUUID()],
+        enrollment_automation_ids: [randomUUID()],
+        phone_ids: [randomUUID()],
+        client_session_ids: [randomUUID()],
+      };
+      const first = await api.link(identity, links);
+      expect(first.status).toBe(200);
+      const readiness = (await first.json()) as Readiness;
+      expect(readiness.ready).toBe(false);
+      expect(readiness.deletion).toBeNull();
+      const expected = [
+        ...links.acs_user_ids.map((id) => ({ type: "acs_user", id })),
+        ...links.acs_credential_ids.map((id) => ({ type: "acs_credential", id })),
+        ...links.enrollment_automation_ids.map((id) => ({ type: "enrollment_automation", id })),
+        ...links.phone_ids.map((id) => ({ type: "phone", id })),
+        ...links.client_session_ids.map((id) => ({ type: "client_session", id })),
+      ];
+      expect(readiness.blockers).toHaveLength(6);
+      expect(readiness.blockers).toEqual(expect.arrayContaining(expected));
+      // Twice more, with a repeated id and upper case: same answer, same rows.
+      const again = await api.link(identity, {
+        ...links,
+        acs_user_ids: [
+          links.acs_user_ids[0] as string,
+          (links.acs_user_ids[0] as string).toUpperCase(),
+        ],
+      });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual(readiness);
+      const [{ count }] = (await api.database.sql`
+        select count(*)::int as count from resources where user_identity_id = ${identity}`) as unknown as [
+        { count: number },
+      ];
+      expect(count).toBe(6);
+    });
+
+    it("answers 409 naming the list when a resource is linked to another identity, and links none of the request", async () => {
+      const owner = randomUUID();
+      const other = randomUUID();
+      const shared = randomUUID();
+      const fresh = randomUUID();
+      expect((await api.link(owner, { acs_credential_ids: [shared] })).status).toBe(200);
+      const response = await api.link(other, {
+        acs_user_ids: [fresh],
+        acs_credential_ids: [shared],
+      });
+      await expectError(response, 409, "conflict", "acs_credential_ids");
+      expect((await api.readiness(other)).blockers).toEqual([]);
+      expect((await api.readiness(owner)).blockers).toEqual([
+        { type: "acs_credential", id: shared },
+      ]);
+      // The same via a deletion request: 409, and no deletion recorded.
+      const deletion = await api.requestDeletion(other, { acs_credential_ids: [shared] });
+      await expectError(deletion, 409, "conflict", "acs_credential_ids");
+      expect((await api.readiness(other)).deletion).toBeNull();
+    });
+
+    it("counts a deletion event projected before the link: the resource does not block", async () => {
+      const identity = randomUUID();
+      const phone = randomUUID();
+      const credential = randomUUID();
+      await project(deletionEvent("phone", phone));
+      const response = await api.link(identity, {
+        phone_ids: [phone],
+        acs_credential_ids: [credential],
+      });
+      expect(((await response.json()) as Readiness).blockers).toEqual([
+        { type: "acs_credential", id: credential },
+      ]);
+    });
+
+    it("sends a ready deletion back to pending when a new blocker is linked", async () => {
+      const identity = randomUUID();
+      const created = (await (await api.requestDeletion(identity)).json()) as Readiness;
+      expect(created.deletion?.status).toBe("ready");
+      const user = randomUUID();
+      const linked = (await (
+        await api.link(identity, { acs_user_ids: [user] })
+      ).json()) as Readiness;
+      expect(linked).toMatchObject({
+        ready: false,
+        blockers: [{ type: "acs_user", id: user }],
+        deletion: { status: "pending", ready_at: null },
+      });
+    });
+  });
+
+  describe("POST …/deletion", () => {
+    it("records a pending deletion (201), then answers 200 for the same request", async () => {
+      const identity = randomUUID();
+      const user = randomUUID();
+      const first = await api.requestDeletion(identity, { acs_user_ids: [user] });
+      expect(first.status).toBe(201);
+      const readiness = (await first.json()) as Readiness;
+      expect(readiness).toEqual({
+        user_identity_id: identity,
+        ready: false,
+        blockers: [{ type: "acs_user", id: user }],
+        deletion: { status: "pending", requested_at: expect.stringMatching(ISO), ready_at: null },
+      });
+      const second = await api.requestDeletion(identity);
+      expect(second.status).toBe(200);
+      expect(await second.json()).toEqual(readiness);
+    });
+
+    it("is ready at once when nothing blocks, with or without a body", async () => {
+      for (const body of [undefined, {}]) {
+        const identity = randomUUID();
+        const response = await api.requestDeletion(identity, body);
+        expect(response.status).toBe(201);
+        const readiness = (await response.json()) as Readiness;
+        expect(readiness.ready).toBe(true);
+        expect(readiness.deletion).toEqual({
+          status: "ready",
+          requested_at: expect.stringMatching(ISO),
+          ready_at: expect.stringMatching(ISO),
+        });
+      }
+    });
+
+    it("becomes ready when the last blocker's deletion event is projected", async () => {
+      const identity = randomUUID();
+      const [user, credential] = [randomUUID(), randomUUID()];
+      await api.requestDeletion(identity, {
+        acs_user_ids: [user],
+        acs_credential_ids: [credential],
+      });
+      await project(deletionEvent("acs_credential", credential));
+      expect(await api.readiness(identity)).toMatchObject({
+        ready: false,
+        blockers: [{ type: "acs_user", id: user }],
+        deletion: { status: "pending" },
+      });
+      await project(deletionEvent("acs_user", user));
+      expect(await api.readiness(identity)).toMatchObject({
+        ready: true,
+        blockers: [],
+        deletion: { status: "ready", ready_at: expect.stringMatching(ISO) },
+      });
+    });
+  });
+
+  describe("GET …/deletion and DELETE …/deletion", () => {
+    it("answers 404 when no deletion was requested, with or without wait", async () => {
+      const identity = randomUUID();
+      await expectError(await api.waitDeletion(identity), 404, "not_found");
+      await expectError(await api.waitDeletion(identity, 5), 404, "not_found");
+      expect(api.waiters.size).toBe(0);
+    });
+
+    it("answers at once without wait, with the current readiness", async () => {
+      const identity = randomUUID();
+      const requested = (await (
+        await api.requestDeletion(identity, { phone_ids: [randomUUID()] })
+      ).json()) as Readiness;
+      const started = Date.now();
+      const response = await api.waitDeletion(identity);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual(requested);
+      expect(Date.now() - started).toBeLessThan(500);
+    });
+
+    it("cancels (204), after which the deletion is gone (404) and readiness says null", async () => {
+      const identity = randomUUID();
+      await api.requestDeletion(identity, { acs_user_ids: [randomUUID()] });
+      const cancelled = await api.cancelDeletion(identity);
+      expect(cancelled.status).toBe(204);
+      expect(await cancelled.text()).toBe("");
+      await expectError(await api.cancelDeletion(identity), 404, "not_found");
+      await expectError(await api.waitDeletion(identity), 404, "not_found");
+      expect((await api.readiness(identity)).deletion).toBeNull();
+    });
+
+    it("cancels a ready deletion too", async () => {
+      const identity = randomUUID();
+      await api.requestDeletion(identity);
+      expect((await api.cancelDeletion(identity)).status).toBe(204);
+    });
+  });
+
+  describe("documentation", () => {
+    it("serves an OpenAPI document of every /v1 route, without a token", async () => {
+      const response = await fetch(`${api.url}/openapi.json`);
+      expect(response.status).toBe(200);
+      const doc = (await response.json()) as {
+        openapi: string;
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+        components: { securitySchemes: Record<string, unknown> };
+      };
+      expect(doc.openapi).toMatch(/^3\./);
+      const base = "/v1/user_identities/{user_identity_id}";
+      expect(Object.keys(doc.paths).sort()).toEqual(
+        [
+          `${base}/deletion`,
+          `${base}/deletion/events`,
+          `${base}/readiness`,
+          `${base}/resources`,
+        ].sort(),
+      );
+      expect(Object.keys(doc.paths[`${base}/deletion`] ?? {}).sort()).toEqual([
+        "delete",
+        "get",
+        "post",
+      ]);
+      expect(doc.paths[`${base}/readiness`]?.get?.security).toEqual([{ bearerAuth: [] }]);
+      expect(doc.components.securitySchemes.bearerAuth).toMatchObject({
+        type: "http",
+        scheme: "bearer",
+      });
+    });
+
+    it("serves a readable reference at /docs", async () => {
+      const response = await fetch(`${api.url}/docs`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/html");
+      expect(await response.text()).toContain("/openapi.json");
+    });
+  });
+});

@@ -1,0 +1,329 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import {
+  deletionEvent,
+  type Readiness,
+  type ReadinessService,
+  readEvents,
+  startReadinessService,
+} from "../../test/helpers/readiness.js";
+import { dropPrefix, testPrefix } from "../../test/helpers/redis.js";
+import { startTcpProxy } from "../../test/helpers/tcp-proxy.js";
+import { waitFor } from "../../test/helpers/wait-for.js";
+
+/** Runs `task` over `items`, `limit` at a time (1,000 requests at once would only queue). */
+const inBatches = async <T, R>(items: T[], limit: number, task: (item: T) => Promise<R>) => {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += limit) {
+    results.push(...(await Promise.all(items.slice(i, i + limit).map(task))));
+  }
+  return results;
+};
+
+describe("waiters", () => {
+  let api: ReadinessService;
+  beforeAll(async () => {
+    api = await startReadinessService();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  /** An identity with a pending deletion blocked by the given number of phones. */
+  const pendingIdentity = async (phones = 1) => {
+    const identity = randomUUID();
+    const phoneIds = Array.from({ length: phones }, () => randomUUID());
+    const response = await api.requestDeletion(identity, { phone_ids: phoneIds });
+    expect(response.status).toBe(201);
+    return { identity, phoneIds };
+  };
+
+  describe("long-poll GET …/deletion?wait=S", () => {
+    it("answers at once when the deletion is already ready", async () => {
+      const identity = randomUUID();
+      await api.requestDeletion(identity);
+      const started = performance.now();
+      const response = await api.waitDeletion(identity, 30);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as Readiness).deletion?.status).toBe("ready");
+      expect(performance.now() - started).toBeLessThan(200);
+      expect(api.waiters.size).toBe(0);
+    });
+
+    it("answers within 200 ms of the 202 of the event that makes it ready", async () => {
+      const { identity, phoneIds } = await pendingIdentity(2);
+      expect((await api.sendEvent(deletionEvent("phone", phoneIds[0] as string))).status).toBe(202);
+      let answeredAt = 0;
+      const waiting = api.waitDeletion(identity, 30).then(async (response) => {
+        answeredAt = performance.now();
+        return { status: response.status, body: (await response.json()) as Readiness };
+      });
+      await waitFor(() => api.waiters.size === 1, { message: "waiter registered" });
+      // The first event is projected by now or will be; only the last one may wake the waiter.
+      await waitFor(async () => (await api.readiness(identity)).blockers.length === 1);
+      expect(answeredAt).toBe(0);
+      const accepted = await api.sendEvent(deletionEvent("phone", phoneIds[1] as string));
+      const acceptedAt = performance.now();
+      expect(accepted.status).toBe(202);
+      const { status, body } = await waiting;
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ ready: true, blockers: [], deletion: { status: "ready" } });
+      expect(answeredAt - acceptedAt).toBeLessThan(200);
+      await waitFor(() => api.waiters.size === 0);
+    });
+
+    it("answers after S seconds with ready false when nothing happens", async () => {
+      const { identity, phoneIds } = await pendingIdentity();
+      const started = performance.now();
+      const response = await api.waitDeletion(identity, 1);
+      const elapsed = performance.now() - started;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
+        ready: false,
+        blockers: [{ type: "phone", id: phoneIds[0] }],
+        deletion: { status: "pending", ready_at: null },
+      });
+      expect(elapsed).toBeGreaterThanOrEqual(1000);
+      expect(elapsed).toBeLessThan(1500);
+      expect(api.waiters.size).toBe(0);
+    });
+
+    it("leaves the registry empty when the client goes away", async () => {
+      const { identity } = await pendingIdentity();
+      const abort = new AbortController();
+      const waits = Array.from({ length: 5 }, () =>
+        api.waitDeletion(identity, 30, abort.signal).catch((error: unknown) => error),
+      );
+      await waitFor(() => api.waiters.size === 5, { message: "5 waiters registered" });
+      abort.abort();
+      for (const outcome of await Promise.all(waits)) expect(outcome).toBeInstanceOf(Error);
+      await waitFor(() => api.waiters.size === 0, { message: "registry empty", timeoutMs: 2000 });
+    });
+
+    it("answers waiters with deletion null when the deletion is cancelled", async () => {
+      const { identity } = await pendingIdentity();
+      const waits = [api.waitDeletion(identity, 30), api.waitDeletion(identity, 30)];
+      await waitFor(() => api.waiters.size === 2);
+      const started = performance.now();
+      expect((await api.cancelDeletion(identity)).status).toBe(204);
+      for (const response of await Promise.all(waits)) {
+        expect(response.status).toBe(200);
+        expect(await response.json()).toMatchObject({ user_identity_id: identity, deletion: null });
+      }
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(api.waiters.size).toBe(0);
+    });
+
+    it("resolves 1,000 waiters on 1,000 identities", async () => {
+      // Set up in one statement: what is under test is the waiting, not 1,000 POSTs.
+      const identities = Array.from({ length: 1000 }, () => ({
+        identity: randomUUID(),
+        phoneIds: [randomUUID()],
+      }));
+      await api.database.sql`
+        with seeded as (
+          insert into resources (resource_type, resource_id, state, user_identity_id, linked_at)
+          select 'phone', p, 'unknown', i, now()
+          from unnest(${identities.map((x) => x.identity)}::uuid[], ${identities.map((x) => x.phoneIds[0] as string)}::uuid[]) as t(i, p)
+          returning user_identity_id)
+        insert into pending_deletions (user_identity_id, status) select user_identity_id, 'pending' from seeded`;
+      const waits = identities.map(({ identity }) =>
+        api.waitDeletion(identity, 60).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as Readiness,
+        })),
+      );
+      await waitFor(() => api.waiters.size === 1000, {
+        message: "1,000 waiters",
+        timeoutMs: 20_000,
+      });
+      const statuses = await inBatches(
+        identities,
+        50,
+        async ({ phoneIds }) =>
+          (await api.sendEvent(deletionEvent("phone", phoneIds[0] as string))).status,
+      );
+      expect(statuses.every((status) => status === 202)).toBe(true);
+      const answers = await Promise.all(waits);
+      expect(answers.filter((a) => a.status === 200 && a.body.ready)).toHaveLength(1000);
+      expect(new Set(answers.map((a) => a.body.user_identity_id)).size).toBe(1000);
+      expect(api.waiters.size).toBe(0);
+    }, 60_000);
+
+    it("still resolves after the LISTEN connection is terminated", async () => {
+      const listenerPid = async () => {
+        const rows = await api.database.sql<{ pid: number }[]>`
+          select pid from pg_stat_activity
+          where datname = current_database() and application_name like 'seam-projector-listener-%'`;
+        return rows[0]?.pid;
+      };
+      const before = await listenerPid();
+      expect(before).toBeTypeOf("number");
+      const identities = await Promise.all(Array.from({ length: 20 }, () => pendingIdentity()));
+      const waits = identities.map(({ identity }) => api.waitDeletion(identity, 30));
+      await waitFor(() => api.waiters.size === 20);
+      const [terminated] = await api.database
+        .sql`select pg_terminate_backend(${before as number}) as ok`;
+      expect(terminated?.ok).toBe(true);
+      const after = await waitFor(
+        async () => {
+          const pid = await listenerPid();
+          return pid !== undefined && pid !== before ? pid : undefined;
+        },
+        { message: "listener reconnected" },
+      );
+      expect(after).not.toBe(before);
+      for (const { phoneIds } of identities) {
+        expect((await api.sendEvent(deletionEvent("phone", phoneIds[0] as string))).status).toBe(
+          202,
+        );
+      }
+      for (const response of await Promise.all(waits)) {
+        expect(((await response.json()) as Readiness).ready).toBe(true);
+      }
+      await waitFor(async () => (await fetch(`${api.url}/readyz`)).status === 200);
+    });
+  });
+
+  describe("SSE GET …/deletion/events", () => {
+    it("sends the readiness at once, each change, and ends after the event that says ready", async () => {
+      const { identity, phoneIds } = await pendingIdentity(2);
+      const response = await api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/event-stream");
+      let seen = 0;
+      const events = readEvents(response, () => {
+        seen += 1;
+      });
+      await waitFor(() => seen === 1 && api.waiters.size === 1);
+      for (const phone of phoneIds) {
+        expect((await api.sendEvent(deletionEvent("phone", phone))).status).toBe(202);
+        await waitFor(async () =>
+          (await api.readiness(identity)).blockers.every((b) => b.id !== phone),
+        );
+      }
+      const received = await events;
+      expect(received.map((r) => r.blockers.length)).toEqual([2, 1, 0]);
+      expect(received.map((r) => r.deletion?.status)).toEqual(["pending", "pending", "ready"]);
+      expect(received.at(-1)?.ready).toBe(true);
+      await waitFor(() => api.waiters.size === 0);
+    });
+
+    it("ends with deletion null after a cancel", async () => {
+      const { identity } = await pendingIdentity();
+      const response = await api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
+      const events = readEvents(response);
+      await waitFor(() => api.waiters.size === 1);
+      await api.cancelDeletion(identity);
+      const received = await events;
+      expect(received.map((r) => r.deletion?.status ?? null)).toEqual(["pending", null]);
+      await waitFor(() => api.waiters.size === 0);
+    });
+
+    it("answers 404 without a deletion, and leaves nothing behind when the client goes away", async () => {
+      const missing = await api.call("GET", `/v1/user_identities/${randomUUID()}/deletion/events`);
+      expect(missing.status).toBe(404);
+      const { identity } = await pendingIdentity();
+      const abort = new AbortController();
+      const response = await api.call(
+        "GET",
+        `/v1/user_identities/${identity}/deletion/events`,
+        undefined,
+        { signal: abort.signal },
+      );
+      await waitFor(() => api.waiters.size === 1);
+      abort.abort();
+      await response.body?.cancel().catch(() => {});
+      await waitFor(() => api.waiters.size === 0, { message: "registry empty", timeoutMs: 2000 });
+    });
+  });
+});
+
+describe("waiters across a lost connection and a shutdown", () => {
+  let database: TestDatabase;
+  const prefix = testPrefix();
+  afterAll(async () => {
+    await database?.drop();
+    await dropPrefix(prefix);
+  });
+
+  it("re-checks every waiter after the listener reconnects, so a notification lost meanwhile still wakes them", async () => {
+    database = await createTestDatabase({ max: 2 });
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    // The API process reaches Postgres through the proxy; the worker goes straight to it.
+    const api = await startReadinessService({
+      role: "api",
+      database,
+      databaseUrl: viaProxy.toString(),
+      prefix,
+    });
+    const worker = await startReadinessService({
+      role: "worker",
+      database,
+      prefix,
+      secret: api.secret,
+    });
+    try {
+      const identity = randomUUID();
+      const phone = randomUUID();
+      await api.requestDeletion(identity, { phone_ids: [phone] });
+      let answered = false;
+      // Without the re-check, this would answer after its 10 s with ready false.
+      const waiting = api.waitDeletion(identity, 10).then(async (response) => {
+        answered = true;
+        return (await response.json()) as Readiness;
+      });
+      await waitFor(() => api.waiters.size === 1);
+      await proxy.cut();
+      // Ingress needs only Redis; the worker projects and NOTIFYs while nobody listens.
+      expect((await api.sendEvent(deletionEvent("phone", phone))).status).toBe(202);
+      await waitFor(
+        async () => {
+          const rows = await database.sql`
+          select 1 from pending_deletions where user_identity_id = ${identity} and status = 'ready'`;
+          return rows.length === 1;
+        },
+        { message: "projected while the listener was cut off" },
+      );
+      expect(answered).toBe(false);
+      await proxy.restore();
+      const readiness = await waiting;
+      expect(readiness).toMatchObject({ ready: true, deletion: { status: "ready" } });
+    } finally {
+      await api.close();
+      await worker.close();
+      await proxy.close();
+    }
+  });
+
+  it("answers waiters with their current state on shutdown", async () => {
+    const api = await startReadinessService({ role: "all", database, prefix });
+    try {
+      const identity = randomUUID();
+      const phone = randomUUID();
+      await api.requestDeletion(identity, { phone_ids: [phone] });
+      const longPoll = api.waitDeletion(identity, 60);
+      const stream = api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
+      await waitFor(() => api.waiters.size === 2);
+      const started = performance.now();
+      await api.stop();
+      expect(performance.now() - started).toBeLessThan(3000);
+      const response = await longPoll;
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({
+        ready: false,
+        blockers: [{ type: "phone", id: phone }],
+        deletion: { status: "pending" },
+      });
+      const events = await readEvents(await stream);
+      expect(events.map((r) => r.deletion?.status)).toEqual(["pending"]);
+      expect(api.waiters.size).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+});

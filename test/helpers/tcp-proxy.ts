@@ -1,0 +1,56 @@
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+/**
+ * A TCP proxy in front of Postgres that a test can cut: `cut()` drops every connection and
+ * refuses new ones, as a network partition or a Postgres restart would; `restore()` accepts
+ * again on the same port. Used to lose notifications on purpose.
+ */
+export const startTcpProxy = async (target: { host: string; port: number }) => {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      const next = createServer((client) => {
+        const upstream = connect(target.port, target.host);
+        sockets.add(client);
+        sockets.add(upstream);
+        const drop = () => {
+          client.destroy();
+          upstream.destroy();
+          sockets.delete(client);
+          sockets.delete(upstream);
+        };
+        for (const socket of [client, upstream]) {
+          socket.on("error", drop);
+          socket.on("close", drop);
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      next.once("error", reject);
+      next.listen(port, "127.0.0.1", () => {
+        const address = next.address();
+        port = typeof address === "object" && address ? address.port : port;
+        server = next;
+        resolve();
+      });
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      if (server === undefined) return resolve();
+      server.close(() => resolve());
+      server = undefined;
+    });
+  await open();
+  return {
+    get port() {
+      return port;
+    },
+    cut: close,
+    restore: open,
+    close,
+  };
+};
