@@ -1,6 +1,10 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every machine-readable error code the HTTP surface can answer with (CONTRACT §3, §5). */
+/**
+ * Every machine-readable error code the HTTP surface can answer with (CONTRACT §3, §5). The
+ * `seam_api_*` codes are beyond the contract: a discovery (`"discover": true`) whose call to
+ * the Seam API failed; the README lists them.
+ */
 export type ErrorCode =
   | "unauthorized"
   | "invalid_request"
@@ -11,6 +15,9 @@ export type ErrorCode =
   | "payload_too_large"
   | "queue_unavailable"
   | "service_unavailable"
+  | "seam_api_unauthorized"
+  | "seam_api_rejected"
+  | "seam_api_unavailable"
   | "internal_error";
 
 export const codeToStatus = (code: ErrorCode): ContentfulStatusCode => {
@@ -27,8 +34,12 @@ export const codeToStatus = (code: ErrorCode): ContentfulStatusCode => {
       return 409;
     case "payload_too_large":
       return 413;
+    case "seam_api_unauthorized":
+    case "seam_api_rejected":
+      return 502;
     case "queue_unavailable":
     case "service_unavailable":
+    case "seam_api_unavailable":
       return 503;
     case "internal_error":
       return 500;
