@@ -1,10 +1,12 @@
+import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { type ServerType, serve } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createDb, createPool } from "./db/client.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { createApp } from "./http/app.js";
 import type { HealthCheck } from "./http/health.js";
+import { createHttpServer } from "./http/server.js";
 import { createEnqueue } from "./ingest/enqueue.js";
 import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
@@ -49,8 +51,10 @@ const listen = (
   config: Config,
 ) =>
   new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
-      resolve({ server, port: info.port }),
+    // Not serve(): it cannot answer malformed requests with the envelope (src/http/server.ts).
+    const server = createHttpServer(app.fetch, config.host);
+    server.listen(config.port, config.host, () =>
+      resolve({ server, port: (server.address() as AddressInfo).port }),
     );
     server.once("error", reject);
   });
