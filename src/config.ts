@@ -43,6 +43,9 @@ const envSchema = z.object({
   SEAM_ENDPOINT: z.string().url().default("https://connect.getseam.com"),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
   ENQUEUE_TIMEOUT_MS: positiveInt.default(1500),
+  // Backpressure: jobs waiting in the queue above which webhooks get 503 (0 turns it off).
+  // 250,000 is about three minutes of one worker process at its measured rate; see README.
+  QUEUE_MAX_DEPTH: z.coerce.number().int().min(0).default(250_000),
   WORKER_CONCURRENCY: positiveInt.default(8),
   WORKER_BATCH_SIZE: positiveInt.default(100),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
@@ -66,6 +69,8 @@ export type Config = {
   seamEndpoint: string;
   webhookBodyLimitBytes: number;
   enqueueTimeoutMs: number;
+  /** 0 when backpressure is off. */
+  queueMaxDepth: number;
   workerConcurrency: number;
   workerBatchSize: number;
   shutdownTimeoutMs: number;
@@ -136,6 +141,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     seamEndpoint: e.SEAM_ENDPOINT,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
+    queueMaxDepth: e.QUEUE_MAX_DEPTH,
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerBatchSize: e.WORKER_BATCH_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -6,8 +6,13 @@ export type Logger = pino.Logger;
  * JSON logs. Secrets never reach a log line: the paths below are redacted wherever they appear,
  * and request logging records method, path and status only, never headers or bodies.
  */
-export const createLogger = (level: string, base: Record<string, unknown> = {}): Logger =>
-  pino({
+export const createLogger = (
+  level: string,
+  base: Record<string, unknown> = {},
+  /** stdout unless given (tests read the lines back). */
+  destination?: pino.DestinationStream,
+): Logger => {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: "seam-projector", ...base },
     redact: {
@@ -25,4 +30,6 @@ export const createLogger = (level: string, base: Record<string, unknown> = {}):
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
+};

@@ -1,16 +1,19 @@
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import type { ServerType } from "@hono/node-server";
+import { createDeadLetters } from "./admin/dead-letters.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createDb, createPool } from "./db/client.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { createApp } from "./http/app.js";
 import type { HealthCheck } from "./http/health.js";
 import { createHttpServer } from "./http/server.js";
+import { createQueueGate } from "./ingest/backpressure.js";
 import { createEnqueue } from "./ingest/enqueue.js";
 import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
 import { createLogger, type Logger } from "./log.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { createProjector } from "./projector/worker.js";
 import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
@@ -87,21 +90,44 @@ export const startService = async (config: Config, log: Logger): Promise<Running
   const db = createDb(sql);
   const producerRedis = createProducerRedis(config.redisUrl);
   producerRedis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
-  const queue = servesApi ? createEventsQueue(producerRedis, config.queuePrefix) : undefined;
-  queue?.on("error", () => {});
-  const enqueuer = queue ? createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs }) : undefined;
+  // Every role holds the queue: the API adds to it, and any role reports its depth in /metrics.
+  const queue = createEventsQueue(producerRedis, config.queuePrefix);
+  queue.on("error", () => {});
+  const enqueuer = servesApi
+    ? createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs })
+    : undefined;
+  const gate =
+    servesApi && config.queueMaxDepth > 0
+      ? createQueueGate({ maxDepth: config.queueMaxDepth, readDepth: () => queue.count() })
+      : undefined;
   const now = () => new Date();
 
   // API role: the readiness feature, this process's waiters, and the one LISTEN connection
   // that wakes them (CONTRACT §5). A notification re-reads only the identities waited on.
   const readiness = servesApi ? createReadinessService(db) : undefined;
-  const waiters = readiness ? new WaiterRegistry({ read: readiness.read, log }) : undefined;
+  const waiters = readiness
+    ? new WaiterRegistry({
+        read: readiness.read,
+        log,
+        // Called only once requests flow, after `metrics` below exists.
+        observeWake: (seconds) => metrics.waiterWakeSeconds.observe(seconds),
+      })
+    : undefined;
+  const metrics = createMetrics({
+    role: config.role,
+    queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
+    ...(waiters ? { waitersActive: () => waiters.size } : {}),
+  });
+  let listens = 0;
   const listener = waiters
     ? new ReadinessListener({
         databaseUrl: config.databaseUrl,
         channel: READINESS_CHANNEL,
         onNotify: (identityId) => waiters.notify(identityId),
-        onListen: () => waiters.recheckAll(),
+        onListen: () => {
+          if (listens++ > 0) metrics.listenerReconnects.inc();
+          waiters.recheckAll();
+        },
         log,
       })
     : undefined;
@@ -114,6 +140,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
   const app = createApp({
     log,
     health,
+    metrics,
     ...(enqueuer
       ? {
           ingest: {
@@ -121,10 +148,13 @@ export const startService = async (config: Config, log: Logger): Promise<Running
             enqueue: enqueuer.enqueue,
             now,
             bodyLimitBytes: config.webhookBodyLimitBytes,
+            metrics,
+            ...(gate ? { gate } : {}),
           },
         }
       : {}),
     ...(readiness && waiters ? { api: { readiness, waiters, tokens: config.apiTokens } } : {}),
+    ...(servesApi ? { admin: { queue, deadLetters: createDeadLetters(queue) } } : {}),
   });
   const { server, port } = await listen(app, config);
   const url = `http://${config.host}:${port}`;
@@ -145,6 +175,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
         concurrency: config.workerConcurrency,
         batchSize: config.workerBatchSize,
         log,
+        metrics,
       })
     : undefined;
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
@@ -167,7 +198,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
     await migrated;
     await projector?.close();
     await enqueuer?.drain();
-    await queue?.close();
+    await queue.close();
     producerRedis.disconnect();
     workerRedis?.disconnect();
     await sql.end({ timeout: 5 });

@@ -1,32 +1,49 @@
 import { Hono } from "hono";
-import type { IngestDeps } from "../ingest/ingest.js";
-import { ingestRoutes } from "../ingest/route.js";
+import { BOARD_PATH, boardRoutes } from "../admin/board.js";
+import type { DeadLetters } from "../admin/dead-letters.js";
+import { deadLetterRoutes } from "../admin/routes.js";
+import type { EventsQueue } from "../ingest/queue.js";
+import { type IngestRouteDeps, ingestRoutes } from "../ingest/route.js";
 import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { metricsRoutes } from "../metrics/route.js";
 import { type ReadinessRouteDeps, readinessRoutes } from "../readiness/routes.js";
 import { bearerAuth } from "./auth.js";
 import { createOnError, notFound } from "./errors.js";
 import { type HealthCheck, healthRoutes } from "./health.js";
 import { createOpenApiRouter, mountDocs } from "./openapi.js";
+import { requestLogging } from "./request-log.js";
 
 export type AppDeps = {
   log: Logger;
   health: HealthCheck[];
-  /** Absent in a worker process, which serves health only (CONTRACT §2). */
-  ingest?: IngestDeps & { bodyLimitBytes: number };
+  /** `/metrics`; every role serves it, so the worker's projection figures can be scraped. */
+  metrics?: Pick<Metrics, "registry">;
+  /** Absent in a worker process, which serves health and metrics only (CONTRACT §2). */
+  ingest?: IngestRouteDeps;
   /** The `/v1` query API, its OpenAPI document and `/docs`; absent in a worker process. */
   api?: ReadinessRouteDeps & { tokens: string[] };
+  /** The dead-letter routes and Bull Board, behind the same tokens as `/v1`. */
+  admin?: { queue: EventsQueue; deadLetters: DeadLetters };
 };
 
 export const createApp = (deps: AppDeps) => {
   const app = new Hono();
   app.onError(createOnError(deps.log));
   app.notFound(notFound);
+  app.use(...requestLogging(deps.log));
   app.route("/", healthRoutes(deps.health));
+  if (deps.metrics) app.route("/", metricsRoutes(deps.metrics.registry));
   if (deps.ingest) app.route("/webhooks", ingestRoutes(deps.ingest));
   if (deps.api) {
     const router = createOpenApiRouter();
     // Before the routes, so a request without a valid token learns nothing, not even a 400.
     router.use("/v1/*", bearerAuth(deps.api.tokens));
+    if (deps.admin) {
+      router.use("/admin/*", bearerAuth(deps.api.tokens, { allowBasic: true }));
+      deadLetterRoutes(router, deps.admin.deadLetters);
+      router.route(BOARD_PATH, boardRoutes(deps.admin.queue));
+    }
     readinessRoutes(router, deps.api);
     mountDocs(router);
     app.route("/", router);

@@ -2,19 +2,21 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AppError, codeToStatus, errorBody } from "../errors.js";
 import type { Logger } from "../log.js";
+import { requestLogger } from "./request-log.js";
 
 /** The one place an error becomes an HTTP answer; only 5xx are logged as errors. */
 export const createOnError = (log: Logger) => (error: Error, c: Context) => {
   if (error instanceof AppError) {
     const status = codeToStatus(error.code);
-    if (status >= 500) log.error({ err: error, path: c.req.path }, "request failed");
+    if (status >= 500)
+      requestLogger(c, log).error({ err: error, path: c.req.path }, "request failed");
     return c.json(errorBody(error.code, error.message, error.field), status);
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono raises these for malformed requests it parses itself (a JSON body that is not JSON).
     return c.json(errorBody("invalid_request", error.message || "malformed request"), 400);
   }
-  log.error({ err: error, path: c.req.path }, "unhandled error");
+  requestLogger(c, log).error({ err: error, path: c.req.path }, "unhandled error");
   return c.json(errorBody("internal_error", "internal error"), 500);
 };
 

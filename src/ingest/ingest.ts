@@ -1,3 +1,5 @@
+import type { Metrics } from "../metrics/metrics.js";
+import type { QueueGate } from "./backpressure.js";
 import type { EnqueueResult } from "./enqueue.js";
 import { parseEnvelope } from "./payload.js";
 import type { EventJob, EventSource } from "./queue.js";
@@ -8,15 +10,19 @@ export type IngestOutcome =
   | { kind: "accepted"; eventId: string }
   | { kind: "invalid_signature"; message: string }
   | { kind: "invalid_payload"; message: string; field?: string }
-  | { kind: "queue_unavailable"; message: string };
+  | { kind: "queue_unavailable"; message: string }
+  | { kind: "queue_full"; depth: number };
 
 export type IngestDeps = {
   verify: Verifier;
   enqueue: (job: EventJob) => Promise<EnqueueResult>;
   now: () => Date;
+  /** Backpressure; absent, every valid event is offered to the queue. */
+  gate?: QueueGate;
+  metrics?: Pick<Metrics, "webhooksReceived" | "enqueueSeconds">;
 };
 
-/** Signature first, then payload, then the durable enqueue (CONTRACT §3 order). */
+/** Signature first, then payload, then backpressure, then the durable enqueue (CONTRACT §3). */
 export const ingestWebhook = async (
   deps: IngestDeps,
   request: { body: string; header: (name: string) => string | undefined; source: EventSource },
@@ -30,12 +36,16 @@ export const ingestWebhook = async (
       : { kind: "invalid_payload", message: parsed.message, field: parsed.field };
   }
   const eventId = parsed.envelope.event_id;
+  const admission = deps.gate?.admit();
+  if (admission?.ok === false) return { kind: "queue_full", depth: admission.depth };
+  const stopTimer = deps.metrics?.enqueueSeconds.startTimer();
   const enqueued = await deps.enqueue({
     body: request.body,
     eventId,
     receivedAt: deps.now().toISOString(),
     source: request.source,
   });
+  if (enqueued.ok) stopTimer?.();
   if (!enqueued.ok) return { kind: "queue_unavailable", message: "event not queued, retry later" };
   return { kind: "accepted", eventId };
 };

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { errorBody } from "../errors.js";
+import type { WebhookOutcome } from "../metrics/metrics.js";
 import { type IngestDeps, ingestWebhook } from "./ingest.js";
 import type { EventSource } from "./queue.js";
 
@@ -11,17 +12,22 @@ const RETRY_AFTER_SECONDS = "5";
 const sourceOf = (value: string | undefined): EventSource =>
   value === "replay" ? "replay" : "webhook";
 
-export const ingestRoutes = (deps: IngestDeps & { bodyLimitBytes: number }) =>
-  new Hono().post(
+export type IngestRouteDeps = IngestDeps & { bodyLimitBytes: number };
+
+export const ingestRoutes = (deps: IngestRouteDeps) => {
+  const count = (outcome: WebhookOutcome) => deps.metrics?.webhooksReceived.inc({ outcome });
+  return new Hono().post(
     "/seam",
     // Checks Content-Length first, then counts streamed bytes, and stops reading past the limit.
     bodyLimit({
       maxSize: deps.bodyLimitBytes,
-      onError: (c) =>
-        c.json(
+      onError: (c) => {
+        count("too_large");
+        return c.json(
           errorBody("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`),
           413,
-        ),
+        );
+      },
     }),
     async (c) => {
       const body = await c.req.text();
@@ -30,6 +36,7 @@ export const ingestRoutes = (deps: IngestDeps & { bodyLimitBytes: number }) =>
         header: (name) => c.req.header(name),
         source: sourceOf(c.req.header("x-seam-projector-source")),
       });
+      count(outcome.kind);
       switch (outcome.kind) {
         case "accepted":
           return c.json({ ok: true }, 202);
@@ -40,6 +47,17 @@ export const ingestRoutes = (deps: IngestDeps & { bodyLimitBytes: number }) =>
         case "queue_unavailable":
           c.header("Retry-After", RETRY_AFTER_SECONDS);
           return c.json(errorBody("queue_unavailable", outcome.message), 503);
+        case "queue_full":
+          // Backpressure: the sender keeps the event and retries, as for an outage.
+          c.header("Retry-After", RETRY_AFTER_SECONDS);
+          return c.json(
+            errorBody(
+              "queue_unavailable",
+              `queue is full (${outcome.depth} events waiting), retry later`,
+            ),
+            503,
+          );
       }
     },
   );
+};

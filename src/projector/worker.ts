@@ -5,7 +5,11 @@ import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
 import { type ApplyResult, applyBatch } from "./apply.js";
-import { classifyJob } from "./classify.js";
+import { type Classified, classifyJob } from "./classify.js";
+import { observeBatch, type ProjectorMetrics } from "./observe.js";
+
+/** Starts the failure reason of a poison event's job, so the dead-letter list can tell them. */
+export const POISON_REASON = "poison event";
 
 /** Drizzle wraps a driver error; its cause is what says why (a terminated connection, a lock). */
 const describeError = (error: Error): string =>
@@ -22,6 +26,7 @@ export type ProjectorDeps = {
   log: Logger;
   /** The batch transaction; replaceable so a test or a benchmark can observe batches. */
   apply?: typeof applyBatch;
+  metrics?: ProjectorMetrics;
 };
 
 /**
@@ -31,13 +36,12 @@ export type ProjectorDeps = {
 const applyIsolating = async (
   apply: typeof applyBatch,
   db: Db,
-  jobs: EventJob[],
+  classified: Classified[],
 ): Promise<(ApplyResult | Error)[]> => {
-  const classified = jobs.map(classifyJob);
   try {
     return await apply(db, classified);
   } catch (error) {
-    if (jobs.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+    if (classified.length === 1) return [error instanceof Error ? error : new Error(String(error))];
     return Promise.all(
       classified.map((item) =>
         apply(db, [item]).then(
@@ -59,14 +63,20 @@ export const createProjector = (deps: ProjectorDeps) => {
   const batcher = createBatcher<EventJob, ApplyResult | Error>({
     maxSize: deps.batchSize,
     maxConcurrentFlushes: 2,
-    flush: (jobs) => applyIsolating(deps.apply ?? applyBatch, deps.db, jobs),
+    flush: async (jobs) => {
+      const classified = jobs.map(classifyJob);
+      const results = await applyIsolating(deps.apply ?? applyBatch, deps.db, classified);
+      if (deps.metrics) observeBatch(deps.metrics, classified, results, Date.now());
+      return results;
+    },
   });
   const worker = new Worker<EventJob, ApplyResult["kind"]>(
     EVENTS_QUEUE,
     async (job) => {
       const result = await batcher.submit(job.data);
       if (result instanceof Error) throw result;
-      if (result.kind === "poison") throw new UnrecoverableError(`poison event: ${result.error}`);
+      if (result.kind === "poison")
+        throw new UnrecoverableError(`${POISON_REASON}: ${result.error}`);
       return result.kind;
     },
     {

@@ -82,10 +82,20 @@ export class WaiterRegistry {
   readonly #byIdentity = new Map<string, Set<Waiter>>();
   /** Identities notified and not yet re-read. */
   readonly #dirty = new Set<string>();
+  /** When the oldest notification still in `#dirty` arrived (performance.now()). */
+  #dirtySince: number | undefined;
   #refreshing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(private readonly deps: { read: ReadReadiness; log: Logger; retryDelayMs?: number }) {}
+  constructor(
+    private readonly deps: {
+      read: ReadReadiness;
+      log: Logger;
+      retryDelayMs?: number;
+      /** Seconds from a notification to the answer of an identity's waiters. */
+      observeWake?: (seconds: number) => void;
+    },
+  ) {}
 
   /** How many waiters are registered, over all identities. */
   get size(): number {
@@ -118,6 +128,7 @@ export class WaiterRegistry {
   /** The readiness of `identityId` may have changed (a NOTIFY arrived). */
   notify(identityId: string): void {
     if (!this.#byIdentity.has(identityId)) return;
+    this.#dirtySince ??= performance.now();
     this.#dirty.add(identityId);
     this.#scheduleRefresh();
   }
@@ -175,18 +186,25 @@ export class WaiterRegistry {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#dirty.size > 0 && !this.#closed) {
       const identities = [...this.#dirty].filter((id) => this.#byIdentity.has(id));
+      const since = this.#dirtySince;
       this.#dirty.clear();
+      this.#dirtySince = undefined;
       if (identities.length === 0) return;
       try {
         const states = await this.#readChunked(identities);
         for (const [identityId, readiness] of states) {
           for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
         }
+        if (since !== undefined && this.deps.observeWake) {
+          const seconds = (performance.now() - since) / 1000;
+          for (const _ of states) this.deps.observeWake(seconds);
+        }
       } catch (error) {
         // The change is committed and its notification consumed: read again after a pause,
         // or the waiters would sleep through it until their timeout.
         this.deps.log.warn({ err: errorMessage(error) }, "waiter wake-up read failed, retrying");
         for (const identityId of identities) this.#dirty.add(identityId);
+        this.#dirtySince ??= since;
         await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 500));
       }
     }

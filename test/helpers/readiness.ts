@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Role } from "../../src/config.js";
 import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger, type Logger } from "../../src/log.js";
 import { startService } from "../../src/main.js";
 import type { Readiness } from "../../src/readiness/readiness.js";
 import { signBody } from "../../src/replay/sign.js";
@@ -146,6 +146,10 @@ export const startReadinessService = async (
     /** A queue prefix and secret shared with another service of the same test. */
     prefix?: string;
     secret?: string;
+    /** More environment, e.g. a backpressure limit. */
+    env?: Record<string, string>;
+    /** Where the service logs; silent unless given. */
+    log?: Logger;
   } = {},
 ) => {
   const database = options.database ?? (await createTestDatabase({ max: 2 }));
@@ -159,8 +163,9 @@ export const startReadinessService = async (
       role: options.role ?? "all",
     }),
     API_TOKENS: TEST_TOKEN,
+    ...options.env,
   });
-  const service = await startService(config, createLogger("silent"));
+  const service = await startService(config, options.log ?? createLogger("silent"));
   await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
     timeoutMs: 20_000,
     message: "readyz",
