@@ -156,9 +156,9 @@ export const useWorkerProcesses = () => {
     return {
       database,
       queue,
-      startWorker: async () => {
+      startWorker: async (extraEnv: Record<string, string> = {}) => {
         const env = serviceEnv({ databaseUrl: database.url, prefix, secret, role: "worker" });
-        const worker = await spawnProjectorProcess(env);
+        const worker = await spawnProjectorProcess({ ...env, ...extraEnv });
         workers.push(worker);
         return worker;
       },
