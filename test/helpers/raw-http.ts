@@ -10,13 +10,18 @@ export type RawResponse = {
 };
 
 export type RawRequest = {
-  /** The bytes to write, or a list of parts written in order with `gapMs` between them. */
-  parts: (string | Buffer)[];
+  /**
+   * The bytes to write, in parts written in order with `gapMs` between them; a generator may
+   * go on forever (a slow client), and a part waits until the socket takes more (backpressure).
+   */
+  parts: Iterable<string | Buffer> | AsyncIterable<string | Buffer>;
   gapMs?: number;
   /** Half-close after the last part (the client has nothing more to say). */
   endAfterWrite?: boolean;
   /** Give up waiting for the response after this long; the answer is then `incomplete`. */
   timeoutMs?: number;
+  /** Gives up at once when aborted; the answer is then `incomplete`. */
+  signal?: AbortSignal;
 };
 
 const HEADER_END = Buffer.from("\r\n\r\n");
@@ -95,12 +100,26 @@ export const rawExchange = (url: string, request: RawRequest): Promise<RawRespon
     // The server may answer and close before every part is written (a 413): not a failure.
     socket.on("error", incomplete);
     socket.on("close", incomplete);
+    request.signal?.addEventListener("abort", incomplete, { once: true });
+    // Resolves once the socket takes more bytes, or is gone.
+    const writable = () =>
+      new Promise<void>((done) => {
+        const stop = () => {
+          socket.off("drain", stop);
+          socket.off("close", stop);
+          done();
+        };
+        socket.once("drain", stop);
+        socket.once("close", stop);
+      });
     socket.on("connect", async () => {
-      for (const [index, part] of request.parts.entries()) {
+      let first = true;
+      for await (const part of request.parts) {
         if (settled || socket.destroyed) return;
-        if (index > 0 && request.gapMs) await sleep(request.gapMs);
+        if (!first && request.gapMs) await sleep(request.gapMs);
+        first = false;
         if (settled || socket.destroyed) return;
-        socket.write(part);
+        if (!socket.write(part)) await writable();
       }
       if (request.endAfterWrite && !settled && !socket.destroyed) socket.end();
     });
