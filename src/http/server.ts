@@ -77,5 +77,8 @@ export const createHttpServer = (
     listener,
   );
   server.on("clientError", answerClientError);
+  // An `Expect` other than 100-continue would get node's bare 417; RFC 9110 §10.1.1 lets a
+  // server ignore it instead, so the request is answered as any other, envelope included.
+  server.on("checkExpectation", listener);
   return server;
 };

@@ -39,6 +39,8 @@ const parseResponse = (data: Buffer): Omit<RawResponse, "incomplete"> | undefine
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const rest = data.subarray(end + HEADER_END.length);
+  // An interim answer (100 Continue to `Expect: 100-continue`) precedes the real one.
+  if (status >= 100 && status < 200) return parseResponse(rest);
   // An SSE stream never ends by itself: its head is the answer.
   if (headers["content-type"]?.startsWith("text/event-stream")) {
     return { status, headers, body: Buffer.alloc(0) };

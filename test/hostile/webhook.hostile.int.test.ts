@@ -90,7 +90,15 @@ describe("hostile input to POST /webhooks/seam", () => {
           { maxLength: 8 },
         ),
         contentTypes,
-        async (headers, contentType) => {
+        // Encodings and expectations the route does not speak: the signature still decides.
+        fc.array(
+          fc.tuple(
+            fc.constantFrom("Content-Encoding", "Expect", "Transfer-Encoding", "Accept-Charset"),
+            fc.constantFrom("gzip", "br", "identity", "100-continue", "200-ok", "utf-16", "x"),
+          ),
+          { maxLength: 2 },
+        ),
+        async (headers, contentType, extras) => {
           const body = Buffer.from(JSON.stringify(validEvent()));
           const real = signBody(api.secret, body.toString());
           const realOf = (name: string) =>
@@ -99,8 +107,9 @@ describe("hostile input to POST /webhooks/seam", () => {
             headerLine(name, value === "real" ? realOf(name) : value),
           );
           if (contentType !== undefined) lines.push(headerLine("Content-Type", contentType));
+          for (const [name, value] of extras) lines.push(headerLine(name, value));
           const response = await post(lines, body);
-          const context = `headers ${JSON.stringify(headers.map(([n, v]) => [n, String(v).slice(0, 60)]))}`;
+          const context = `headers ${JSON.stringify([...headers, ...extras].map(([n, v]) => [n, String(v).slice(0, 60)]))}`;
           const code = expectDocumentedAnswer(response, WEBHOOK_CODES, context);
           // Soundness: no request without the real signature in some signature header is taken.
           const signed = headers.some(
