@@ -18,6 +18,8 @@ import { createProjector } from "./projector/worker.js";
 import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
 import { createProducerRedis, createWorkerRedis } from "./redis.js";
+import { createSeamApi, type SeamApi } from "./seam/api.js";
+import { createEnricher } from "./seam/enrich.js";
 import { ReadinessListener } from "./waiters/listener.js";
 import { WaiterRegistry } from "./waiters/registry.js";
 
@@ -78,7 +80,12 @@ const closeServer = (server: ServerType) =>
   });
 
 /** The composition root: builds every long-lived thing for the configured role, and its end. */
-export const startService = async (config: Config, log: Logger): Promise<RunningService> => {
+export const startService = async (
+  config: Config,
+  log: Logger,
+  /** A Seam API client of the caller's (tests: short timeouts); else one from the config. */
+  overrides: { seamApi?: SeamApi } = {},
+): Promise<RunningService> => {
   const servesApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
   let stopping = false;
@@ -101,10 +108,19 @@ export const startService = async (config: Config, log: Logger): Promise<Running
       ? createQueueGate({ maxDepth: config.queueMaxDepth, readDepth: () => queue.count() })
       : undefined;
   const now = () => new Date();
+  // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
+  const seamApi =
+    overrides.seamApi ??
+    (config.seamApiKey
+      ? createSeamApi({ apiKey: config.seamApiKey, endpoint: config.seamEndpoint })
+      : undefined);
+  const enricher = seamApi && runsWorker ? createEnricher({ api: seamApi, db, log }) : undefined;
 
   // API role: the readiness feature, this process's waiters, and the one LISTEN connection
   // that wakes them (CONTRACT §5). A notification re-reads only the identities waited on.
-  const readiness = servesApi ? createReadinessService(db) : undefined;
+  const readiness = servesApi
+    ? createReadinessService(db, seamApi ? { discover: seamApi.listIdentityFootprint } : {})
+    : undefined;
   const waiters = readiness
     ? new WaiterRegistry({
         read: readiness.read,
@@ -176,6 +192,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
         batchSize: config.workerBatchSize,
         log,
         metrics,
+        ...(enricher ? { onProjected: enricher.onProjected } : {}),
       })
     : undefined;
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
@@ -197,6 +214,7 @@ export const startService = async (config: Config, log: Logger): Promise<Running
     await listener?.close();
     await migrated;
     await projector?.close();
+    await enricher?.close();
     await enqueuer?.drain();
     await queue.close();
     producerRedis.disconnect();

@@ -27,6 +27,8 @@ export type ProjectorDeps = {
   /** The batch transaction; replaceable so a test or a benchmark can observe batches. */
   apply?: typeof applyBatch;
   metrics?: ProjectorMetrics;
+  /** Told of each job projected, after its commit; must return at once (Seam enrichment). */
+  onProjected?: (job: EventJob) => void;
 };
 
 /**
@@ -77,6 +79,7 @@ export const createProjector = (deps: ProjectorDeps) => {
       if (result instanceof Error) throw result;
       if (result.kind === "poison")
         throw new UnrecoverableError(`${POISON_REASON}: ${result.error}`);
+      if (result.kind === "projected") deps.onProjected?.(job.data);
       return result.kind;
     },
     {

@@ -15,6 +15,15 @@ const LINK_FIELDS = {
 export type LinkField = keyof typeof LINK_FIELDS;
 export type ResourceLinks = Partial<Record<LinkField, string[]>>;
 
+/** Both requests' lists together (an id in both is linked once). */
+export const withLinks = (a: ResourceLinks, b: ResourceLinks): ResourceLinks =>
+  Object.fromEntries(
+    (Object.keys(LINK_FIELDS) as LinkField[]).map((field) => [
+      field,
+      [...(a[field] ?? []), ...(b[field] ?? [])],
+    ]),
+  );
+
 const fieldOf = (type: ResourceType): LinkField =>
   (Object.keys(LINK_FIELDS) as LinkField[]).find((field) => LINK_FIELDS[field] === type) ??
   "acs_user_ids";

@@ -36,6 +36,11 @@ const withLinks = (required: boolean) => ({
 const conflict = {
   409: json(errorSchema, "A resource is already linked to another identity; nothing was linked."),
 };
+/** Only with `"discover": true`: the Seam API call failed (see the README). */
+const seamFaults = {
+  502: json(errorSchema, "`seam_api_unauthorized` or `seam_api_rejected`: Seam refused the call."),
+  503: json(errorSchema, "`seam_api_unavailable`: Seam failed or timed out after retries."),
+};
 const deletionNotFound = { 404: json(errorSchema, "No deletion was requested.") };
 const noDeletion = () =>
   new AppError("not_found", "no deletion was requested for this user identity");
@@ -59,6 +64,7 @@ const putResources = createRoute({
     200: json(readinessSchema, "Linked; the readiness object."),
     ...errors,
     ...conflict,
+    ...seamFaults,
   },
 });
 
@@ -73,6 +79,7 @@ const postDeletion = createRoute({
     200: json(readinessSchema, "A deletion was already requested."),
     ...errors,
     ...conflict,
+    ...seamFaults,
   },
 });
 

@@ -42,14 +42,22 @@ const idList = (type: string) =>
     .optional()
     .openapi({ description: `Ids of ${type} resources to link to the identity.` });
 
+const linkLists = {
+  acs_user_ids: idList("acs_user"),
+  acs_credential_ids: idList("acs_credential"),
+  enrollment_automation_ids: idList("enrollment_automation"),
+  phone_ids: idList("phone"),
+  client_session_ids: idList("client_session"),
+} satisfies Record<LinkField, unknown>;
+
 export const linksBody = z
   .object({
-    acs_user_ids: idList("acs_user"),
-    acs_credential_ids: idList("acs_credential"),
-    enrollment_automation_ids: idList("enrollment_automation"),
-    phone_ids: idList("phone"),
-    client_session_ids: idList("client_session"),
-  } satisfies Record<LinkField, unknown>)
+    ...linkLists,
+    discover: z.boolean().optional().openapi({
+      description:
+        "Also link every resource the Seam API lists for the identity (ACS users, credentials, phones, client sessions, enrollment automations). Needs SEAM_API_KEY: without it, 400 `invalid_request` on `discover`.",
+    }),
+  })
   // A misspelt list would otherwise link nothing and answer 200.
   .strict()
   .openapi("ResourceLinks", {
@@ -79,7 +87,16 @@ export const readinessSchema = z
 export const errorSchema = z
   .object({
     error: z.object({
-      code: z.enum(["unauthorized", "invalid_request", "not_found", "conflict"]),
+      code: z.enum([
+        "unauthorized",
+        "invalid_request",
+        "not_found",
+        "conflict",
+        // A discovery whose Seam API call failed (beyond CONTRACT §5; see the README).
+        "seam_api_unauthorized",
+        "seam_api_rejected",
+        "seam_api_unavailable",
+      ]),
       message: z.string(),
       field: z.string().optional(),
     }),

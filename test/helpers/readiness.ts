@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "../../src/log.js";
 import { startService } from "../../src/main.js";
 import type { Readiness } from "../../src/readiness/readiness.js";
 import { signBody } from "../../src/replay/sign.js";
+import type { SeamApi } from "../../src/seam/api.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { createTestSecret, serviceEnv } from "./projector-service.js";
 import { dropPrefix, testPrefix } from "./redis.js";
@@ -150,6 +151,8 @@ export const startReadinessService = async (
     env?: Record<string, string>;
     /** Where the service logs; silent unless given. */
     log?: Logger;
+    /** A Seam API client (against a fake Seam) for discovery and enrichment. */
+    seamApi?: SeamApi;
   } = {},
 ) => {
   const database = options.database ?? (await createTestDatabase({ max: 2 }));
@@ -165,7 +168,11 @@ export const startReadinessService = async (
     API_TOKENS: TEST_TOKEN,
     ...options.env,
   });
-  const service = await startService(config, options.log ?? createLogger("silent"));
+  const service = await startService(
+    config,
+    options.log ?? createLogger("silent"),
+    options.seamApi ? { seamApi: options.seamApi } : {},
+  );
   await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
     timeoutMs: 20_000,
     message: "readyz",

@@ -1,0 +1,169 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { AppError } from "../errors.js";
+import type { EventJob } from "../ingest/queue.js";
+import type { Logger } from "../log.js";
+import { linkIdentityResources } from "../readiness/deletion.js";
+import type { SeamApi } from "./api.js";
+
+/**
+ * Enrichment: events carry no user identity, but the Seam API knows whose ACS user or
+ * credential it is. After an `acs_user.created` or `acs_credential.issued` has been projected
+ * (committed), for a resource not linked yet, ask Seam for its owner and link it, through the
+ * same link path as `PUT …/resources` (so the 409 rule holds and a pending deletion is
+ * refreshed).
+ *
+ * Best effort, never in the projection's way: the worker hands over the job and moves on; the
+ * work runs here, later, a few calls at a time, and a queue that is full drops new work (a
+ * deletion request or discovery can still link it). A failure is logged, never thrown.
+ */
+
+type Work = { type: "acs_user" | "acs_credential"; id: string };
+
+export type EnricherOptions = {
+  api: SeamApi;
+  db: Db;
+  log: Logger;
+  /** Seam calls in flight at once. */
+  concurrency?: number;
+  /** Resources waiting beyond those in flight; more are dropped (and logged). */
+  maxPending?: number;
+};
+
+const ENRICHED_EVENTS: Record<string, { type: Work["type"]; idField: string }> = {
+  "acs_user.created": { type: "acs_user", idField: "acs_user_id" },
+  "acs_credential.issued": { type: "acs_credential", idField: "acs_credential_id" },
+};
+
+/** Pure: the resource a projected job asks to enrich, if any. */
+export const enrichmentFor = (job: EventJob): Work | undefined => {
+  // Most events are of other types: skip them without parsing the body.
+  if (!job.body.includes("acs_user.created") && !job.body.includes("acs_credential.issued")) {
+    return undefined;
+  }
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(job.body) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const rule = ENRICHED_EVENTS[String(event.event_type)];
+  const id = rule && event[rule.idField];
+  return rule && typeof id === "string" ? { type: rule.type, id: id.toLowerCase() } : undefined;
+};
+
+const linkedIdentity = async (db: Db, type: string, id: string) => {
+  const rows = await db.execute<{ user_identity_id: string | null }>(sql`
+    select user_identity_id::text from resources
+    where resource_type = ${type} and resource_id = ${id}::uuid`);
+  return rows[0]?.user_identity_id ?? undefined;
+};
+
+export const createEnricher = (options: EnricherOptions) => {
+  const { api, db, log } = options;
+  const concurrency = options.concurrency ?? 4;
+  const maxPending = options.maxPending ?? 1000;
+  const pending = new Map<string, Work>();
+  const running = new Set<Promise<void>>();
+  let closed = false;
+  let dropped = 0;
+
+  /** The identity that owns the resource in Seam, and what to link to it. */
+  const ownerOf = async (
+    work: Work,
+  ): Promise<{ identityId: string; acsUserIds: string[] } | undefined> => {
+    if (work.type === "acs_user") {
+      const identityId = await api.getAcsUserIdentity(work.id);
+      return identityId === undefined ? undefined : { identityId, acsUserIds: [] };
+    }
+    const owner = await api.getCredentialOwner(work.id);
+    if (owner.acsUserId === undefined) {
+      const identityId = owner.userIdentityId;
+      return identityId === undefined ? undefined : { identityId, acsUserIds: [] };
+    }
+    // A credential belongs to its ACS user's identity: ours if linked, else Seam's.
+    const identityId =
+      owner.userIdentityId ??
+      (await linkedIdentity(db, "acs_user", owner.acsUserId)) ??
+      (await api.getAcsUserIdentity(owner.acsUserId));
+    return identityId === undefined ? undefined : { identityId, acsUserIds: [owner.acsUserId] };
+  };
+
+  const enrich = async (work: Work) => {
+    if ((await linkedIdentity(db, work.type, work.id)) !== undefined) return;
+    const owner = await ownerOf(work);
+    if (owner === undefined) {
+      log.debug(work, "seam: resource has no user identity, not linked");
+      return;
+    }
+    await linkIdentityResources(db, owner.identityId, {
+      ...(work.type === "acs_user"
+        ? { acs_user_ids: [work.id] }
+        : { acs_credential_ids: [work.id], acs_user_ids: owner.acsUserIds }),
+    });
+    log.info({ ...work, userIdentityId: owner.identityId }, "seam: linked by enrichment");
+  };
+
+  const pump = () => {
+    while (!closed && running.size < concurrency && pending.size > 0) {
+      const [key, work] = pending.entries().next().value as [string, Work];
+      pending.delete(key);
+      const task = enrich(work)
+        .catch((error: unknown) => {
+          const code = error instanceof AppError ? error.code : undefined;
+          // A conflict is another identity's resource; not_found, one deleted meanwhile.
+          const level = code === "conflict" || code === "not_found" ? "info" : "warn";
+          log[level](
+            { ...work, code, err: error instanceof Error ? error.message : String(error) },
+            "seam: enrichment skipped",
+          );
+        })
+        .finally(() => {
+          running.delete(task);
+          pump();
+        });
+      running.add(task);
+    }
+  };
+
+  return {
+    /** Hands over a job the projector has committed; returns at once. */
+    onProjected: (job: EventJob) => {
+      if (closed) return;
+      const work = enrichmentFor(job);
+      if (work === undefined) return;
+      const key = `${work.type}/${work.id}`;
+      if (pending.size >= maxPending && !pending.has(key)) {
+        dropped += 1;
+        if (dropped === 1 || dropped % 1000 === 0) {
+          log.warn({ dropped, maxPending }, "seam: enrichment queue full, dropping");
+        }
+        return;
+      }
+      pending.set(key, work);
+      pump();
+    },
+    /** True when nothing waits and nothing runs (for tests). */
+    get idle() {
+      return pending.size === 0 && running.size === 0;
+    },
+    /**
+     * Drops what waits and gives the calls in flight `graceMs` to end: a slow Seam must not
+     * hold a shutdown, and a link that did not happen is only a link not learned yet.
+     */
+    close: async (graceMs = 2000) => {
+      closed = true;
+      pending.clear();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+};
+
+export type Enricher = ReturnType<typeof createEnricher>;
