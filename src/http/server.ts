@@ -40,7 +40,11 @@ const answerClientError = (error: Error & { code?: string }, socket: Socket) => 
     socket.destroy();
     return;
   }
-  const [status, reason, message] = statusOf(error.code);
+  answerOnSocket(socket, ...statusOf(error.code));
+};
+
+/** An error answer written straight to the socket, which is then closed. */
+const answerOnSocket = (socket: Socket, status: number, reason: string, message: string) => {
   const body = envelope(message);
   socket.write(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -80,5 +84,9 @@ export const createHttpServer = (
   // An `Expect` other than 100-continue would get node's bare 417; RFC 9110 §10.1.1 lets a
   // server ignore it instead, so the request is answered as any other, envelope included.
   server.on("checkExpectation", listener);
+  // Without a listener, node drops a CONNECT request's connection without a word.
+  server.on("connect", (_request, socket: Socket) =>
+    answerOnSocket(socket, 400, "Bad Request", "CONNECT is not served here"),
+  );
   return server;
 };

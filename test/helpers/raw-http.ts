@@ -7,6 +7,8 @@ export type RawResponse = {
   body: Buffer;
   /** The server closed the connection, or it timed out, before a whole response came. */
   incomplete: boolean;
+  /** The socket error that ended an incomplete exchange (ECONNRESET, EPIPE), if one did. */
+  errorCode?: string;
 };
 
 export type RawRequest = {
@@ -27,7 +29,7 @@ export type RawRequest = {
 const HEADER_END = Buffer.from("\r\n\r\n");
 
 /** A whole response in `data`, or undefined while more bytes are needed. */
-const parseResponse = (data: Buffer): Omit<RawResponse, "incomplete"> | undefined => {
+const parseResponse = (data: Buffer): Omit<RawResponse, "incomplete" | "errorCode"> | undefined => {
   const end = data.indexOf(HEADER_END);
   if (end < 0) return undefined;
   const [statusLine = "", ...lines] = data.subarray(0, end).toString("latin1").split("\r\n");
@@ -83,6 +85,7 @@ export const rawExchange = (url: string, request: RawRequest): Promise<RawRespon
       socket.destroy();
       resolve(response);
     };
+    let errorCode: string | undefined;
     const incomplete = () => {
       const parsed = parseResponse(data);
       finish({
@@ -91,6 +94,7 @@ export const rawExchange = (url: string, request: RawRequest): Promise<RawRespon
         body: Buffer.alloc(0),
         ...(parsed ?? {}),
         incomplete: true,
+        ...(errorCode ? { errorCode } : {}),
       });
     };
     const timer = setTimeout(incomplete, request.timeoutMs ?? 5000);
@@ -100,7 +104,10 @@ export const rawExchange = (url: string, request: RawRequest): Promise<RawRespon
       if (parsed) finish({ ...parsed, incomplete: false });
     });
     // The server may answer and close before every part is written (a 413): not a failure.
-    socket.on("error", incomplete);
+    socket.on("error", (error: Error & { code?: string }) => {
+      errorCode = error.code;
+      incomplete();
+    });
     socket.on("close", incomplete);
     request.signal?.addEventListener("abort", incomplete, { once: true });
     // Resolves once the socket takes more bytes, or is gone.

@@ -381,6 +381,40 @@ describe("hostile input to every /v1 route", () => {
     );
   });
 
+  it("answers other methods and protocol oddities on /v1 paths with the envelope", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        fc.constantFrom("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"),
+        fc.subarray([
+          ["Upgrade", "websocket"],
+          ["Connection", "Upgrade"],
+          ["Expect", "100-continue"],
+          ["Expect", "nothing"],
+          ["Transfer-Encoding", "gzip, chunked"],
+          ["Content-Length", "0"],
+          ["X-HTTP-Method-Override", "DELETE"],
+        ] as [string, string][]),
+        async (route, method, extras) => {
+          const target = `/v1/user_identities/${randomUUID()}/${route.suffix}`;
+          const lines = [
+            headerLine("Authorization", bearer),
+            ...extras.map(([n, v]) => headerLine(n, v)),
+          ];
+          const response = await send(method, target, lines);
+          const context = `${method} ${target} ${JSON.stringify(extras)}`;
+          const code = expectDocumentedAnswer(response, [...V1_CODES, "conflict"], context);
+          // A method a route does not have is no route at all: 404, never that route's answer.
+          if (method !== route.method && code !== "invalid_request") {
+            const other = ROUTES.some((r) => r.method === method && r.suffix === route.suffix);
+            if (!other) expect(code, context).toBe("not_found");
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it("still serves, takes a signed webhook, and holds no waiter after all of the above", async () => {
     expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
     const readiness = await api.readiness(pendingIdentity);
