@@ -134,7 +134,3 @@ export const rawExchange = (url: string, request: RawRequest): Promise<RawRespon
     });
   });
 };
-
-/** A request head: the request line and each header line exactly as given. */
-export const rawHead = (requestLine: string, headers: [string, string][]): string =>
-  `${requestLine}\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`;
