@@ -3,13 +3,17 @@ import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { ConfigError, LOCAL_WEBHOOK_SECRET, loadConfig } from "./config.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
+import { AppError } from "./errors.js";
 import { FixtureError, readFixture } from "./replay/fixture.js";
 import { type ReplayOptions, type ReplaySummary, replay } from "./replay/replay.js";
+import { BackfillError } from "./seam/backfill.js";
+import { runBackfill } from "./seam/backfill-cli.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
 
 const USAGE = `Usage:
   npm run cli -- replay <file.jsonl> [options]
+  npm run cli -- backfill --since <time> [--until <time>] [--limit <n>]
   npm run cli -- migrate
 
 replay   Signs each event of a JSON Lines fixture (one Seam event a line) as Svix does and
@@ -21,6 +25,12 @@ replay   Signs each event of a JSON Lines fixture (one Seam event a line) as Svi
   --duplicate <n>      deliver every event n times (default 1)
   --rate <r>           start at most r deliveries a second (default: no cap)
   --concurrency <n>    deliveries in flight at once (default 8)
+
+backfill Reads the Seam API's /events/list from --since to --until (default: now) and enqueues
+         every event not yet recorded, as webhooks are (SEAM_API_KEY, DATABASE_URL, REDIS_URL
+         and QUEUE_PREFIX from the environment). A time is ISO 8601 (2026-11-28T09:00:00Z) or
+         a span before now: 90m, 6h, 2d.
+  --limit <n>          events per request (default 500, Seam's own default)
 
 migrate  Creates the database of DATABASE_URL if it is missing and applies the migrations.
 
@@ -34,6 +44,7 @@ export class UsageError extends Error {
 export type Command =
   | { kind: "help" }
   | { kind: "migrate" }
+  | { kind: "backfill"; since: Date; until: Date; limit?: number }
   | {
       kind: "replay";
       file: string;
@@ -59,8 +70,47 @@ const positiveNumber = (name: string, raw: string | undefined, integer: boolean)
   return value;
 };
 
+const SPAN = /^(\d+)([mhd])$/;
+const SPAN_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A point in time: ISO 8601, or a span before `now` (90m, 6h, 2d). */
+const parseTime = (name: string, raw: string, now: Date): Date => {
+  const span = SPAN.exec(raw);
+  if (span) {
+    return new Date(now.getTime() - Number(span[1]) * SPAN_MS[span[2] as keyof typeof SPAN_MS]);
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(`--${name} must be an ISO 8601 time or a span like 6h, not "${raw}"`);
+  }
+  return new Date(ms);
+};
+
+const parseBackfill = (args: string[], now: Date): Command => {
+  let values: {
+    since?: string | undefined;
+    until?: string | undefined;
+    limit?: string | undefined;
+  };
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: { since: { type: "string" }, until: { type: "string" }, limit: { type: "string" } },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.since === undefined) throw new UsageError("backfill needs --since");
+  const since = parseTime("since", values.since, now);
+  const until = values.until === undefined ? now : parseTime("until", values.until, now);
+  if (since.getTime() >= until.getTime()) throw new UsageError("--since must be before --until");
+  const limit = positiveNumber("limit", values.limit, true);
+  return { kind: "backfill", since, until, ...(limit === undefined ? {} : { limit }) };
+};
+
 /** Pure: reads the command line (without node and the script) or throws a UsageError. */
-export const parseCommand = (argv: string[]): Command => {
+export const parseCommand = (argv: string[], now: Date = new Date()): Command => {
   let parsed: ReturnType<typeof parseReplayArgs>;
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
@@ -71,6 +121,7 @@ export const parseCommand = (argv: string[]): Command => {
       throw new UsageError(`migrate takes no arguments, got "${rest.join(" ")}"`);
     return { kind: "migrate" };
   }
+  if (command === "backfill") return parseBackfill(rest, now);
   if (command !== "replay") throw new UsageError(`unknown command "${command}"`);
   try {
     parsed = parseReplayArgs(rest);
@@ -209,10 +260,17 @@ export const runCli = async (argv: string[]): Promise<number> => {
         return await runMigrate();
       case "replay":
         return await runReplay(command);
+      case "backfill":
+        return await runBackfill(command);
     }
   } catch (error) {
     // Expected faults get one line; anything else keeps its stack for a bug report.
-    if (error instanceof FixtureError || error instanceof ConfigError) {
+    if (
+      error instanceof FixtureError ||
+      error instanceof ConfigError ||
+      error instanceof AppError ||
+      error instanceof BackfillError
+    ) {
       process.stderr.write(`seam-projector: ${error.message}\n`);
       return 1;
     }

@@ -87,3 +87,41 @@ describe("parseCommand", () => {
     expect(() => parseCommand(["replay", "f.jsonl", "--rate"])).toThrow(/--rate/);
   });
 });
+
+describe("parseCommand backfill", () => {
+  const now = new Date("2026-11-28T12:00:00.000Z");
+
+  test("reads ISO times and spans before now; --until defaults to now", () => {
+    expect(parseCommand(["backfill", "--since", "6h"], now)).toEqual({
+      kind: "backfill",
+      since: new Date("2026-11-28T06:00:00.000Z"),
+      until: now,
+    });
+    expect(
+      parseCommand(
+        ["backfill", "--since", "2026-11-27T00:00:00Z", "--until", "90m", "--limit", "200"],
+        now,
+      ),
+    ).toEqual({
+      kind: "backfill",
+      since: new Date("2026-11-27T00:00:00.000Z"),
+      until: new Date("2026-11-28T10:30:00.000Z"),
+      limit: 200,
+    });
+  });
+
+  test.each([
+    [["backfill"], "backfill needs --since"],
+    [
+      ["backfill", "--since", "yesterday"],
+      '--since must be an ISO 8601 time or a span like 6h, not "yesterday"',
+    ],
+    [["backfill", "--since", "1h", "--until", "2h"], "--since must be before --until"],
+    [
+      ["backfill", "--since", "1h", "--limit", "0"],
+      '--limit must be a positive whole number, not "0"',
+    ],
+  ])("%j is refused: %s", (argv, message) => {
+    expect(() => parseCommand(argv, now)).toThrow(new UsageError(message));
+  });
+});

@@ -18,7 +18,7 @@ export type SeamEventJson = Record<string, unknown> & {
 };
 
 /** What an identity owns in Seam, as ids. */
-export type IdentityFootprint = {
+type IdentityFootprint = {
   acs_user_ids: string[];
   acs_credential_ids: string[];
   phone_ids: string[];
@@ -26,7 +26,7 @@ export type IdentityFootprint = {
   enrollment_automation_ids: string[];
 };
 
-export type EventsPageQuery = {
+type EventsPageQuery = {
   /** Exclusive bounds, as Seam's `between` is; ISO 8601. */
   after: string;
   before: string;
@@ -34,7 +34,7 @@ export type EventsPageQuery = {
   pageCursor?: string;
 };
 
-export type EventsPage = {
+type EventsPage = {
   events: SeamEventJson[];
   /** Set when Seam says there is a next page of this query. */
   nextPageCursor: string | undefined;
@@ -146,12 +146,15 @@ export const createSeamApi = (options: SeamClientOptions): SeamApi => {
       const request = seam.events.list({
         between: [query.after, query.before],
         limit: query.limit,
-        // Not in the pinned API version's parameters: sent only to follow a cursor Seam gave.
-        ...(query.pageCursor === undefined ? {} : { page_cursor: query.pageCursor }),
-      } as Parameters<SeamHttp["events"]["list"]>[0]);
+      });
       const paginator = seam.createPaginator(request);
+      // The paginator adds `page_cursor` to the same query (not a parameter of /events/list in
+      // the pinned API version: it is only ever sent back when Seam gave one).
+      const cursor = query.pageCursor as Parameters<typeof paginator.nextPage>[0] | undefined;
       try {
-        const [events, pagination] = await paginator.firstPage();
+        const [events, pagination] = await (cursor === undefined
+          ? paginator.firstPage()
+          : paginator.nextPage(cursor));
         return {
           events: events as unknown as SeamEventJson[],
           nextPageCursor:

@@ -34,7 +34,7 @@ export type RetryPolicy = Required<
  * answer or a waiter while it waits: discovery runs before its transaction, enrichment after
  * the projection's commit, backfill in the CLI.
  */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+const DEFAULT_RETRY_POLICY: RetryPolicy = {
   timeoutMs: 5_000,
   retries: 3,
   baseDelayMs: 200,

@@ -36,7 +36,7 @@ const ENRICHED_EVENTS: Record<string, { type: Work["type"]; idField: string }> =
 };
 
 /** Pure: the resource a projected job asks to enrich, if any. */
-export const enrichmentFor = (job: EventJob): Work | undefined => {
+const enrichmentFor = (job: EventJob): Work | undefined => {
   // Most events are of other types: skip them without parsing the body.
   if (!job.body.includes("acs_user.created") && !job.body.includes("acs_credential.issued")) {
     return undefined;
@@ -165,5 +165,3 @@ export const createEnricher = (options: EnricherOptions) => {
     },
   };
 };
-
-export type Enricher = ReturnType<typeof createEnricher>;

@@ -22,7 +22,7 @@ export type Fault =
   /** Holds the answer until the promise settles, then answers normally. */
   | { hold: Promise<void> };
 
-export type FakeRequest = { path: string; method: string; params: Record<string, unknown> };
+type FakeRequest = { path: string; method: string; params: Record<string, unknown> };
 
 export type FakeSeamOptions = {
   apiKey?: string;
