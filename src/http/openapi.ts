@@ -29,7 +29,7 @@ const validationError = (error: ZodError): AppError => {
   return new AppError("invalid_request", describe(issue, field), field);
 };
 
-export const BEARER_SCHEME = "bearerAuth";
+const BEARER_SCHEME = "bearerAuth";
 
 /** The `security` of a route behind the bearer tokens. */
 export const bearerSecurity = [{ [BEARER_SCHEME]: [] }];

@@ -1,5 +1,5 @@
 /** Whether the ingress may accept one more event, and the depth that decided it. */
-export type Admission = { ok: true } | { ok: false; depth: number };
+type Admission = { ok: true } | { ok: false; depth: number };
 
 export type QueueGate = { admit: () => Admission };
 

@@ -4,7 +4,7 @@ import { streamSSE } from "hono/streaming";
 import { AppError } from "../errors.js";
 import { clientSignal } from "../http/client-signal.js";
 import { requireJsonBody } from "../http/json-body.js";
-import { BEARER_SCHEME } from "../http/openapi.js";
+import { bearerSecurity, jsonContent } from "../http/openapi.js";
 import type { WaiterRegistry } from "../waiters/registry.js";
 import { followWait, openWait } from "../waiters/wait.js";
 import { errorSchema, identityParams, linksBody, readinessSchema, waitQuery } from "./schemas.js";
@@ -16,11 +16,8 @@ export type ReadinessRouteDeps = { readiness: ReadinessService; waiters: WaiterR
 const SSE_KEEPALIVE_MS = 15_000;
 
 const BASE = "/v1/user_identities/{user_identity_id}";
-const security = [{ [BEARER_SCHEME]: [] }];
-const json = <T>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
+const security = bearerSecurity;
+const json = jsonContent;
 const errors = {
   400: json(errorSchema, "A malformed id, query or body; `field` names the input at fault."),
   401: json(errorSchema, "Missing or unknown bearer token."),
