@@ -89,6 +89,13 @@ export const startService = async (
   const servesApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
   let stopping = false;
+  // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
+  // First, so a malformed key stops start-up before anything is opened.
+  const seamApi =
+    overrides.seamApi ??
+    (config.seamApiKey
+      ? createSeamApi({ apiKey: config.seamApiKey, endpoint: config.seamEndpoint })
+      : undefined);
 
   const sql = createPool(config.databaseUrl, {
     max: config.databasePoolSize,
@@ -108,12 +115,6 @@ export const startService = async (
       ? createQueueGate({ maxDepth: config.queueMaxDepth, readDepth: () => queue.count() })
       : undefined;
   const now = () => new Date();
-  // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
-  const seamApi =
-    overrides.seamApi ??
-    (config.seamApiKey
-      ? createSeamApi({ apiKey: config.seamApiKey, endpoint: config.seamEndpoint })
-      : undefined);
   const enricher = seamApi && runsWorker ? createEnricher({ api: seamApi, db, log }) : undefined;
 
   // API role: the readiness feature, this process's waiters, and the one LISTEN connection

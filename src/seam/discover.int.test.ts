@@ -85,6 +85,34 @@ describe("discovery without SEAM_API_KEY", () => {
   });
 });
 
+describe("discovery configured from SEAM_API_KEY and SEAM_ENDPOINT", () => {
+  it("uses the configured Seam, and refuses to start with a key that is not a Seam key", async () => {
+    const seam = await startFakeSeam();
+    const api = await startReadinessService({
+      env: { SEAM_API_KEY: seam.apiKey, SEAM_ENDPOINT: seam.url },
+    });
+    try {
+      const id = randomUUID();
+      const owned = footprint();
+      seam.addIdentity(id, owned);
+      const response = await api.call("PUT", `/v1/user_identities/${id}/resources`, {
+        discover: true,
+      });
+      expect(response.status).toBe(200);
+      expect(sortedBlockers((await response.json()) as Readiness)).toEqual(blockersOf(owned));
+      await expect(
+        startReadinessService({
+          database: api.database,
+          env: { SEAM_API_KEY: "not-a-seam-key", SEAM_ENDPOINT: seam.url },
+        }),
+      ).rejects.toThrow(/^SEAM_API_KEY: .*seam_/);
+    } finally {
+      await api.close();
+      await seam.close();
+    }
+  });
+});
+
 describe("discovery and enrichment through the Seam API", () => {
   let seam: FakeSeam;
   let api: ReadinessService;
