@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema.js";
@@ -41,3 +42,22 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
  * replaces postgres.js's serializer for `timestamptz[]` with a pass-through.
  */
 export const arrayParam = (values: readonly unknown[]) => sql.param(values);
+
+const dialect = new PgDialect();
+
+/**
+ * Runs a drizzle `sql` query on a postgres.js connection as a named prepared statement, parsed
+ * once per connection and then only bound and executed. Drizzle's own `execute` sends unnamed
+ * statements, which postgres.js runs in two round trips each (parse and describe, then bind and
+ * execute). Not awaited, queries issued one after another on one reserved connection are
+ * pipelined: written together, answered together.
+ */
+export const runPrepared = <Row extends Record<string, unknown> = Record<string, unknown>>(
+  connection: Pick<Sql, "unsafe">,
+  query: SQL,
+) => {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  return connection.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], {
+    prepare: true,
+  });
+};

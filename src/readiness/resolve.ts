@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { arrayParam, type Tx } from "../db/client.js";
 
 /** The Postgres channel on which a user identity's id is sent when its readiness changes. */
@@ -20,10 +20,15 @@ const IDENTITY_LOCK_CLASS = 7313;
  */
 export const lockIdentities = async (tx: Tx, identityIds: string[]): Promise<void> => {
   if (identityIds.length === 0) return;
+  await tx.execute(lockIdentitiesQuery(identityIds));
+};
+
+/** The statement of lockIdentities, for a caller that runs it on a connection of its own. */
+export const lockIdentitiesQuery = (identityIds: string[]): SQL => {
   const sorted = [...new Set(identityIds)].sort();
-  await tx.execute(sql`
+  return sql`
     select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}, hashtext(s.id::text))
-    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`);
+    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`;
 };
 
 /**
@@ -34,7 +39,11 @@ export const lockIdentities = async (tx: Tx, identityIds: string[]): Promise<voi
  */
 export const refreshDeletions = async (tx: Tx, identityIds: string[]): Promise<void> => {
   if (identityIds.length === 0) return;
-  await tx.execute(sql`
+  await tx.execute(refreshDeletionsQuery(identityIds));
+};
+
+/** The statement of refreshDeletions, for a caller that runs it on a connection of its own. */
+export const refreshDeletionsQuery = (identityIds: string[]): SQL => sql`
     with current_blocking as (
       select d.user_identity_id,
              exists (select 1 from resources r
@@ -49,8 +58,7 @@ export const refreshDeletions = async (tx: Tx, identityIds: string[]): Promise<v
       where p.user_identity_id = b.user_identity_id
       returning p.user_identity_id
     )
-    select pg_notify(${READINESS_CHANNEL}, user_identity_id::text) from refreshed`);
-};
+    select pg_notify(${READINESS_CHANNEL}, user_identity_id::text) from refreshed`;
 
 /** Notifies waiters of one identity without touching its state (a cancelled deletion). */
 export const notifyReadiness = async (tx: Tx, identityId: string): Promise<void> => {
