@@ -3,10 +3,13 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../src/replay/sign.js";
 import { expectDocumentedAnswer, headerLine, requestHead } from "../helpers/hostile.js";
-import { createTestDatabase } from "../helpers/postgres.js";
-import { useServiceProcess } from "../helpers/projector-service.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/postgres.js";
+import { type ServiceProcess, spawnService, stopService } from "../helpers/process.js";
+import { createTestSecret, serviceEnv } from "../helpers/projector-service.js";
 import { type RawResponse, rawExchange } from "../helpers/raw-http.js";
 import { deletionEvent } from "../helpers/readiness.js";
+import { dropPrefix, testPrefix } from "../helpers/redis.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 /** The resident memory of a process, in MiB, as the kernel counts it. */
 const rssMiB = (pid: number): number => {
@@ -36,21 +39,41 @@ const RSS_GROWTH_BOUND_MIB = 100;
  * them, while a normal webhook every 100 ms must still be answered.
  */
 describe("slow clients and oversized bodies", () => {
-  const context = useServiceProcess(async () => {
-    const database = await createTestDatabase({ max: 2 });
-    return { databaseUrl: database.url, sql: database.sql, close: database.drop };
-  });
+  const prefix = testPrefix();
+  const secret = createTestSecret();
+  let database: TestDatabase | undefined;
+  let service: ServiceProcess | undefined;
   let host: string;
   let pid: number;
-  beforeAll(() => {
-    const { service } = context();
-    host = new URL(service.url).host;
-    pid = service.child.pid ?? 0;
+  beforeAll(async () => {
+    database = await createTestDatabase({ max: 2 });
+    const env = serviceEnv({ databaseUrl: database.url, prefix, secret, role: "all" });
+    const started = await spawnService({ ...env, LOG_LEVEL: "warn" });
+    service = started;
+    // Only the HTTP side is under test: ready once /readyz says so, however loaded the machine.
+    await waitFor(async () => (await fetch(`${started.url}/readyz`)).status === 200, {
+      timeoutMs: 45_000,
+      intervalMs: 200,
+      message: "service ready",
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${started.output()}`);
+    });
+    host = new URL(started.url).host;
+    pid = started.child.pid ?? 0;
     expect(pid).toBeGreaterThan(0);
+  }, 60_000);
+  afterAll(async () => {
+    aborter.abort();
+    await stopService(service);
+    await database?.drop();
+    await dropPrefix(prefix);
   });
+  const context = () => {
+    if (service === undefined) throw new Error("started in beforeAll");
+    return { service, secret, webhookUrl: `${service.url}/webhooks/seam` };
+  };
   const aborter = new AbortController();
   setMaxListeners(SLOW_HEADER_CLIENTS + 1, aborter.signal);
-  afterAll(() => aborter.abort());
 
   const sendValid = async () => {
     const { webhookUrl, secret } = context();

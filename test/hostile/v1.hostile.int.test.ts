@@ -134,7 +134,10 @@ describe("hostile input to every /v1 route", () => {
           const valid = typeof only === "string" && VALID.includes(only);
           if (valid) expect(code, context).not.toBe("unauthorized");
           else {
-            expect(code, context).toBe("unauthorized");
+            expect(
+              code,
+              `${context} → ${response.status} ${response.body.toString().slice(0, 200)}`,
+            ).toBe("unauthorized");
             expect(response.headers["www-authenticate"], context).toMatch(/^Bearer /);
           }
         },
@@ -351,7 +354,8 @@ describe("hostile input to every /v1 route", () => {
           }
           let json: unknown;
           try {
-            json = JSON.parse(body.toString("utf8"));
+            // Decoded as fetch's Request.json() does: WHATWG UTF-8, which drops a leading BOM.
+            json = JSON.parse(new TextDecoder().decode(body));
           } catch {
             expect(code, context).toBe("invalid_request");
             return;
