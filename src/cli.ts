@@ -7,7 +7,6 @@ import { AppError } from "./errors.js";
 import { FixtureError, readFixture } from "./replay/fixture.js";
 import { type ReplayOptions, type ReplaySummary, replay } from "./replay/replay.js";
 import { BackfillError } from "./seam/backfill.js";
-import { runBackfill } from "./seam/backfill-cli.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
 
@@ -261,7 +260,8 @@ export const runCli = async (argv: string[]): Promise<number> => {
       case "replay":
         return await runReplay(command);
       case "backfill":
-        return await runBackfill(command);
+        // Loaded on use: @seamapi/http takes about a second to import.
+        return await (await import("./seam/backfill-cli.js")).runBackfill(command);
     }
   } catch (error) {
     // Expected faults get one line; anything else keeps its stack for a bug report.

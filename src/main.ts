@@ -18,7 +18,7 @@ import { createProjector } from "./projector/worker.js";
 import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
 import { createProducerRedis, createWorkerRedis } from "./redis.js";
-import { createSeamApi, type SeamApi } from "./seam/api.js";
+import type { SeamApi } from "./seam/api.js";
 import { createEnricher } from "./seam/enrich.js";
 import { ReadinessListener } from "./waiters/listener.js";
 import { WaiterRegistry } from "./waiters/registry.js";
@@ -90,11 +90,15 @@ export const startService = async (
   const runsWorker = config.role !== "api";
   let stopping = false;
   // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
-  // First, so a malformed key stops start-up before anything is opened.
+  // First, so a malformed key stops start-up before anything is opened; loaded only then,
+  // since @seamapi/http takes about a second to import.
   const seamApi =
     overrides.seamApi ??
     (config.seamApiKey
-      ? createSeamApi({ apiKey: config.seamApiKey, endpoint: config.seamEndpoint })
+      ? (await import("./seam/api.js")).createSeamApi({
+          apiKey: config.seamApiKey,
+          endpoint: config.seamEndpoint,
+        })
       : undefined);
 
   const sql = createPool(config.databaseUrl, {
