@@ -14,7 +14,6 @@ import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
-import { createProjector } from "./projector/worker.js";
 import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
 import { createProducerRedis, createWorkerRedis } from "./redis.js";
@@ -188,8 +187,10 @@ export const startService = async (
 
   const workerRedis = runsWorker ? createWorkerRedis(config.redisUrl) : undefined;
   workerRedis?.on("error", () => {});
+  // Imported only where a worker runs: the projector brings @seamapi/types' event schemas,
+  // about 35 MB resident that an API process never uses.
   const projector = workerRedis
-    ? createProjector({
+    ? (await import("./projector/worker.js")).createProjector({
         db,
         connection: workerRedis,
         prefix: config.queuePrefix,

@@ -1,6 +1,6 @@
 import type { Job } from "bullmq";
 import type { EventJob, EventsQueue } from "../ingest/queue.js";
-import { POISON_REASON } from "../projector/worker.js";
+import { POISON_REASON } from "../projector/poison-reason.js";
 
 /** A failed job as an operator sees it in a list. */
 export type DeadLetter = {

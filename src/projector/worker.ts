@@ -7,9 +7,7 @@ import { createBatcher } from "../util/batcher.js";
 import { type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
-
-/** Starts the failure reason of a poison event's job, so the dead-letter list can tell them. */
-export const POISON_REASON = "poison event";
+import { POISON_REASON } from "./poison-reason.js";
 
 /** Drizzle wraps a driver error; its cause is what says why (a terminated connection, a lock). */
 const describeError = (error: Error): string =>

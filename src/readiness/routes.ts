@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { AppError } from "../errors.js";
+import { answerLater } from "../http/answer-later.js";
 import { clientSignal } from "../http/client-signal.js";
 import { requireJsonBody } from "../http/json-body.js";
 import { bearerSecurity, jsonContent } from "../http/openapi.js";
@@ -154,16 +155,23 @@ export const readinessRoutes = (router: OpenAPIHono, deps: ReadinessRouteDeps) =
       const { wait = 0 } = c.req.valid("query");
       const opened = await openWait(waitDeps, id);
       if (opened === undefined) throw noDeletion();
-      try {
-        const readiness = await followWait(opened, {
-          signal,
-          timeoutMs: wait * 1000,
-        });
-        closeIfDraining(c, deps.waiters);
-        return c.json(readiness, 200);
-      } finally {
-        opened.waiter.release();
-      }
+      const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
+        opened.waiter.release(),
+      );
+      // Answered outside the middleware chain, so a waiter holds no middleware frames.
+      const later = answerLater(
+        c,
+        waiting.then((readiness) => ({
+          status: 200,
+          json: readiness,
+          ...(deps.waiters.closed ? { headers: { Connection: "close" } } : {}),
+        })),
+      );
+      // The sentinel has no typed body: the answer written later is the 200 declared above.
+      if (later !== undefined) return later as never;
+      const readiness = await waiting;
+      closeIfDraining(c, deps.waiters);
+      return c.json(readiness, 200);
     })
     .openapi(getDeletionEvents, async (c) => {
       const signal = clientSignal(c);
