@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { errorBody } from "../errors.js";
 import type { WebhookOutcome } from "../metrics/metrics.js";
 import { type IngestDeps, ingestWebhook } from "./ingest.js";
 import type { EventSource } from "./queue.js";
+import { headerReader, readRawBody } from "./raw-body.js";
 
 /** Seconds a sender should wait after a 503 before it tries again. */
 const RETRY_AFTER_SECONDS = "5";
@@ -16,48 +16,43 @@ export type IngestRouteDeps = IngestDeps & { bodyLimitBytes: number };
 
 export const ingestRoutes = (deps: IngestRouteDeps) => {
   const count = (outcome: WebhookOutcome) => deps.metrics?.webhooksReceived.inc({ outcome });
-  return new Hono().post(
-    "/seam",
-    // Checks Content-Length first, then counts streamed bytes, and stops reading past the limit.
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: (c) => {
-        count("too_large");
+  return new Hono().post("/seam", async (c) => {
+    // Content-Length first, then the streamed bytes counted; nothing is read past the limit.
+    const body = await readRawBody(c, deps.bodyLimitBytes);
+    if (!body.ok) {
+      count("too_large");
+      return c.json(
+        errorBody("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`),
+        413,
+      );
+    }
+    const header = headerReader(c);
+    const outcome = await ingestWebhook(deps, {
+      body: body.text,
+      header,
+      source: sourceOf(header("x-seam-projector-source")),
+    });
+    count(outcome.kind);
+    switch (outcome.kind) {
+      case "accepted":
+        return c.json({ ok: true }, 202);
+      case "invalid_signature":
+        return c.json(errorBody("invalid_signature", outcome.message), 401);
+      case "invalid_payload":
+        return c.json(errorBody("invalid_payload", outcome.message, outcome.field), 400);
+      case "queue_unavailable":
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
+        return c.json(errorBody("queue_unavailable", outcome.message), 503);
+      case "queue_full":
+        // Backpressure: the sender keeps the event and retries, as for an outage.
+        c.header("Retry-After", RETRY_AFTER_SECONDS);
         return c.json(
-          errorBody("payload_too_large", `body larger than ${deps.bodyLimitBytes} bytes`),
-          413,
+          errorBody(
+            "queue_unavailable",
+            `queue is full (${outcome.depth} events waiting), retry later`,
+          ),
+          503,
         );
-      },
-    }),
-    async (c) => {
-      const body = await c.req.text();
-      const outcome = await ingestWebhook(deps, {
-        body,
-        header: (name) => c.req.header(name),
-        source: sourceOf(c.req.header("x-seam-projector-source")),
-      });
-      count(outcome.kind);
-      switch (outcome.kind) {
-        case "accepted":
-          return c.json({ ok: true }, 202);
-        case "invalid_signature":
-          return c.json(errorBody("invalid_signature", outcome.message), 401);
-        case "invalid_payload":
-          return c.json(errorBody("invalid_payload", outcome.message, outcome.field), 400);
-        case "queue_unavailable":
-          c.header("Retry-After", RETRY_AFTER_SECONDS);
-          return c.json(errorBody("queue_unavailable", outcome.message), 503);
-        case "queue_full":
-          // Backpressure: the sender keeps the event and retries, as for an outage.
-          c.header("Retry-After", RETRY_AFTER_SECONDS);
-          return c.json(
-            errorBody(
-              "queue_unavailable",
-              `queue is full (${outcome.depth} events waiting), retry later`,
-            ),
-            503,
-          );
-      }
-    },
-  );
+    }
+  });
 };
