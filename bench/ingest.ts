@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { freePort, spawnService, stopService } from "../test/helpers/process.js";
 import { dropPrefix } from "../test/helpers/redis.js";
-import { waitFor } from "../test/helpers/wait-for.js";
-import { BENCH_SECRET, type Figure, load, presign, ratio } from "./lib.js";
+import { type Figure, load, presign, ratio, startBenchService, stopBenchService } from "./lib.js";
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
@@ -39,30 +37,21 @@ export const benchIngest = async (env: { databaseUrl: string; prefix: string }) 
   process.stdout.write("ingest: signing deliveries…\n");
   const deliveries = presign(Array.from({ length: 300_000 }, credentialDeleted));
 
-  const barePort = await freePort();
-  const bare = await spawnService({ PORT: String(barePort) }, { entry: "bench/bare-server.ts" });
-  await waitFor(() => bare.output().includes("listening"), {
-    timeoutMs: 15_000,
-    message: "bare server",
-  });
+  const bare = await startBenchService("bare-server", {});
   process.stdout.write("ingest: bare Hono ceiling…\n");
-  const ceiling = await measure(`http://127.0.0.1:${barePort}/webhooks/seam`, deliveries);
-  await stopService(bare);
+  const ceiling = await measure(`${bare.url}/webhooks/seam`, deliveries);
+  await stopBenchService(bare);
 
-  const api = await spawnService({
-    ROLE: "api",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: env.databaseUrl,
-    QUEUE_PREFIX: env.prefix,
-    SEAM_WEBHOOK_SECRET: BENCH_SECRET,
-  });
-  await waitFor(async () => (await fetch(`${api.url}/readyz`)).ok, {
-    timeoutMs: 20_000,
-    message: "api ready",
-  });
+  const api = await startBenchService(
+    "ours",
+    { ROLE: "api", DATABASE_URL: env.databaseUrl, QUEUE_PREFIX: env.prefix },
+    process.env.PROFILE_API
+      ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_API}`] }
+      : {},
+  );
   process.stdout.write("ingest: seam-projector…\n");
   const ours = await measure(`${api.url}/webhooks/seam`, deliveries);
-  await stopService(api);
+  await stopBenchService(api);
   await dropPrefix(env.prefix);
 
   const figures: Record<string, Figure> = {

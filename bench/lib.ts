@@ -1,6 +1,10 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { Webhook } from "svix";
+import { type ServiceProcess, spawnService, stopService } from "../test/helpers/process.js";
+import { waitFor } from "../test/helpers/wait-for.js";
+import { benchEntry } from "./build.js";
 
 export type Figure = {
   value: number;
@@ -11,7 +15,7 @@ export type Figure = {
   met?: boolean;
 };
 
-export const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
+const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
 
 /**
  * Pre-signs deliveries so the load generator spends its core sending, not hashing. Uses
@@ -90,8 +94,125 @@ export const load = async (
 export const ratio = (value: number, ceiling: number) =>
   Math.round((value / ceiling) * 1000) / 1000;
 
+/** Requests refused or waiters not answered ready: any at all is a failed run. */
+export const failuresFigure = (ours: number, bare: number): Figure => ({
+  value: ours,
+  unit: `non-202 webhooks or waiters not answered ready (bare pipeline: ${bare})`,
+  goal: "0",
+  met: ours === 0,
+});
+
+/**
+ * A figure measured beside its ceiling (or the bare pipeline's same figure), with the ratio and,
+ * where the issue sets one, the goal and whether it is met.
+ */
+export const compared = (
+  value: number,
+  unit: string,
+  ceiling: number,
+  goal?: { text: string; met: (value: number, ratio: number) => boolean },
+): Figure => {
+  const r = ceiling === 0 ? Number.NaN : ratio(value, ceiling);
+  return {
+    value,
+    unit,
+    ceiling,
+    ...(Number.isNaN(r) ? {} : { ratio: r }),
+    ...(goal ? { goal: goal.text, met: goal.met(value, r) } : {}),
+  };
+};
+
 export const percentile = (sorted: number[], p: number): number => {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
+};
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux only). */
+export const cpuMsOf = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+  } catch {
+    return 0; // gone: counted up to its last sample
+  }
+};
+
+/** Linux reports process CPU time in clock ticks; 100 a second on every usual build. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The pids of every process whose command name is `name` (redis-server, postgres). */
+export const pidsNamed = (name: string): number[] =>
+  readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** The bench's API token (16+ characters, as the service requires). */
+export const BENCH_TOKEN = "bench-token-not-for-production";
+
+const children = new Set<ServiceProcess>();
+
+/** Ends every child the bench started, by pid: on success, on failure and on Ctrl-C alike. */
+export const killBenchChildren = () => {
+  for (const child of children) {
+    if (child.child.exitCode === null && child.child.signalCode === null) {
+      child.child.kill("SIGKILL");
+    }
+  }
+  children.clear();
+};
+
+/**
+ * Starts seam-projector (`ours`, ROLE=all unless `env` says otherwise) or the bare pipeline as a
+ * child process and waits until it answers; the bench remembers it so a failure cannot leave it
+ * running.
+ */
+export const startBenchService = async (
+  entry: "ours" | "bare" | "bare-server" | "noop-worker",
+  env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
+): Promise<ServiceProcess> => {
+  const service = await spawnService(
+    {
+      ROLE: "all",
+      LOG_LEVEL: "warn",
+      SEAM_WEBHOOK_SECRET: BENCH_SECRET,
+      API_TOKENS: BENCH_TOKEN,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      ...env,
+    },
+    {
+      entry: benchEntry(entry === "ours" ? "main" : entry === "bare" ? "bare-pipeline" : entry),
+      ...options,
+    },
+  );
+  children.add(service);
+  let exited = false;
+  void service.exited.then(() => {
+    exited = true;
+  });
+  await waitFor(
+    async () => {
+      if (exited) throw new Error(`${entry} exited:\n${service.output()}`);
+      if (entry !== "ours") return service.output().includes("listening");
+      return (await fetch(`${service.url}/readyz`)).ok;
+    },
+    { timeoutMs: 30_000, message: `${entry} ready` },
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${service.output()}`);
+  });
+  return service;
+};
+
+export const stopBenchService = async (service: ServiceProcess) => {
+  await stopService(service);
+  children.delete(service);
 };

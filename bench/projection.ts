@@ -1,14 +1,40 @@
 import { Redis } from "ioredis";
 import { createEventsQueue, jobIdFor } from "../src/ingest/queue.js";
 import { createProducerRedis } from "../src/redis.js";
-import { type ServiceProcess, spawnService, stopService } from "../test/helpers/process.js";
+import type { ServiceProcess } from "../test/helpers/process.js";
 import { dropPrefix } from "../test/helpers/redis.js";
 import { buildIdentityScenario } from "../test/helpers/scenario.js";
 import { waitFor } from "../test/helpers/wait-for.js";
-import { type Figure, ratio } from "./lib.js";
+import {
+  cpuMsOf,
+  type Figure,
+  pidsNamed,
+  ratio,
+  startBenchService,
+  stopBenchService,
+} from "./lib.js";
 
-const EVENTS = 50_000;
-const CONCURRENCY = "100";
+/** CPU used by the consumer, Redis and Postgres (every backend: the cluster is shared). */
+const cpuSnapshot = (consumerPid: number | undefined) => ({
+  consumer: consumerPid === undefined ? 0 : cpuMsOf(consumerPid),
+  redis: pidsNamed("redis-server").reduce((sum, pid) => sum + cpuMsOf(pid), 0),
+  postgres: new Map(pidsNamed("postgres").map((pid) => [pid, cpuMsOf(pid)])),
+});
+const cpuSince = (before: ReturnType<typeof cpuSnapshot>, consumerPid: number | undefined) => {
+  const after = cpuSnapshot(consumerPid);
+  let postgres = 0;
+  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
+  return {
+    consumer: after.consumer - before.consumer,
+    redis: after.redis - before.redis,
+    postgres,
+  };
+};
+
+const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 50_000);
+const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? "100";
+const NOOP_CONCURRENCY = process.env.BENCH_NOOP_CONCURRENCY ?? CONCURRENCY;
+const BATCH_SIZE = process.env.BENCH_WORKER_BATCH_SIZE ?? "100";
 
 /** Fills the queue with EVENTS realistic events (identity scenarios) without a worker running. */
 const fillQueue = async (prefix: string) => {
@@ -55,6 +81,7 @@ const timeDrain = async (prefix: string, start: () => Promise<ServiceProcess>) =
     message: "first job",
   });
   const started = performance.now();
+  const cpuBefore = cpuSnapshot(consumer.child.pid);
   const before = EVENTS - (await remaining());
   await waitFor(async () => (await remaining()) === 0, {
     timeoutMs: 240_000,
@@ -62,9 +89,15 @@ const timeDrain = async (prefix: string, start: () => Promise<ServiceProcess>) =
     message: "drained",
   });
   const seconds = (performance.now() - started) / 1000;
-  await stopService(consumer);
+  const cpu = cpuSince(cpuBefore, consumer.child.pid);
+  await stopBenchService(consumer);
   redis.disconnect();
-  return (EVENTS - before) / seconds;
+  const drained = EVENTS - before;
+  const perEvent = (ms: number) => Math.round((ms * 1000) / drained);
+  process.stdout.write(
+    `  ${Math.round(drained / seconds)}/s; CPU µs per event: consumer ${perEvent(cpu.consumer)}, redis ${perEvent(cpu.redis)}, postgres ${perEvent(cpu.postgres)}\n`,
+  );
+  return drained / seconds;
 };
 
 /** Figure 2: 50,000 queued events drained into Postgres, against a no-op BullMQ worker. */
@@ -74,24 +107,24 @@ export const benchProjection = async (env: { databaseUrl: string; prefix: string
   await fillQueue(noopPrefix);
   process.stdout.write("projection: no-op worker ceiling…\n");
   const ceiling = await timeDrain(noopPrefix, () =>
-    spawnService(
-      { QUEUE_PREFIX: noopPrefix, WORKER_CONCURRENCY: CONCURRENCY },
-      { entry: "bench/noop-worker.ts" },
-    ),
+    startBenchService("noop-worker", {
+      QUEUE_PREFIX: noopPrefix,
+      WORKER_CONCURRENCY: NOOP_CONCURRENCY,
+    }),
   );
   await dropPrefix(noopPrefix);
 
   await fillQueue(env.prefix);
   process.stdout.write("projection: seam-projector worker…\n");
   const ours = await timeDrain(env.prefix, () =>
-    spawnService(
+    startBenchService(
+      "ours",
       {
         ROLE: "worker",
-        LOG_LEVEL: "warn",
         DATABASE_URL: env.databaseUrl,
         QUEUE_PREFIX: env.prefix,
         WORKER_CONCURRENCY: CONCURRENCY,
-        WORKER_BATCH_SIZE: "100",
+        WORKER_BATCH_SIZE: BATCH_SIZE,
       },
       process.env.PROFILE_WORKER
         ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_WORKER}`] }

@@ -3,10 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { ensureDatabase, migrateDatabase } from "../src/db/migrate.js";
 import { ROOT } from "../test/helpers/process.js";
+import { buildBenchEntries } from "./build.js";
+import { benchEndToEnd } from "./e2e.js";
 import { benchIngest } from "./ingest.js";
-import type { Figure } from "./lib.js";
+import { type Figure, killBenchChildren } from "./lib.js";
 import { benchPolling } from "./polling.js";
 import { benchProjection } from "./projection.js";
+import { benchWaiters } from "./waiters.js";
 
 const DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/seam_projector_bench";
@@ -29,6 +32,7 @@ const printTable = (figures: Record<string, Figure>) => {
 
 const main = async () => {
   const started = Date.now();
+  await buildBenchEntries();
   await ensureDatabase(DATABASE_URL);
   await migrateDatabase(DATABASE_URL);
   const only = process.argv.slice(2);
@@ -41,6 +45,11 @@ const main = async () => {
       "projection",
       () =>
         benchProjection({ databaseUrl: DATABASE_URL, prefix: `bench-projection-${process.pid}` }),
+    ],
+    ["e2e", () => benchEndToEnd({ databaseUrl: DATABASE_URL, prefix: `bench-e2e-${process.pid}` })],
+    [
+      "waiters",
+      () => benchWaiters({ databaseUrl: DATABASE_URL, prefix: `bench-waiters-${process.pid}` }),
     ],
     ["polling", () => benchPolling()],
   ];
@@ -65,6 +74,12 @@ const main = async () => {
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`wrote ${out}\n`);
 };
+
+// Whatever ends the bench, the servers and workers it started end with it.
+process.on("exit", killBenchChildren);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => process.exit(130));
+}
 
 main().then(
   () => process.exit(0),

@@ -3,9 +3,16 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 /**
  * A TCP proxy in front of Postgres that a test can cut: `cut()` drops every connection and
  * refuses new ones, as a network partition or a Postgres restart would; `restore()` accepts
- * again on the same port. Used to lose notifications on purpose.
+ * again on the same port. Used to lose notifications on purpose, and by the bench to count
+ * the statements clients send (`observeClient`).
  */
-export const startTcpProxy = async (target: { host: string; port: number }) => {
+export const startTcpProxy = async (
+  target: { host: string; port: number },
+  options: {
+    /** Called for each new connection; what it returns sees every byte the client sends. */
+    observeClient?: () => (chunk: Buffer) => void;
+  } = {},
+) => {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -25,6 +32,8 @@ export const startTcpProxy = async (target: { host: string; port: number }) => {
           socket.on("error", drop);
           socket.on("close", drop);
         }
+        const observe = options.observeClient?.();
+        if (observe) client.on("data", observe);
         client.pipe(upstream);
         upstream.pipe(client);
       });

@@ -1,0 +1,181 @@
+import { randomBytes } from "node:crypto";
+import { dropPrefix } from "../test/helpers/redis.js";
+import { openLongPolls, postDelivery, waiterAgent, webhookAgent } from "./http.js";
+import {
+  BENCH_TOKEN,
+  compared,
+  type Figure,
+  failuresFigure,
+  percentile,
+  presign,
+  startBenchService,
+  stopBenchService,
+} from "./lib.js";
+import { type BenchIdentity, makeIdentities, resetBenchTables, seedIdentities } from "./seed.js";
+
+const RATE = 1000;
+const DURATION_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 10);
+const WARMUP_SECONDS = 1;
+const RESOURCES = ["acs_user", "acs_credential", "phone", "client_session"] as const;
+/** Identities whose events are interleaved at once: an identity's events arrive ~25 ms apart. */
+const INTERLEAVE = 25;
+
+/**
+ * The send order: identities in groups of INTERLEAVE, each group sending its first events, then
+ * its second ones, and so on, so an identity's last event (the one that makes it ready) arrives
+ * among other identities' events, as from a busy workspace.
+ */
+const schedule = (identities: BenchIdentity[]) => {
+  const order: { identity: number; last: boolean; body: string }[] = [];
+  for (let start = 0; start < identities.length; start += INTERLEAVE) {
+    const group = identities.slice(start, start + INTERLEAVE);
+    for (let k = 0; k < RESOURCES.length; k += 1) {
+      group.forEach((identity, offset) => {
+        order.push({
+          identity: start + offset,
+          last: k === RESOURCES.length - 1,
+          body: JSON.stringify(identity.deletionEvents[k]),
+        });
+      });
+    }
+  }
+  return order;
+};
+
+type Latencies = { p50: number; p99: number; samples: number; failures: number };
+
+/**
+ * Sends the scheduled events at RATE per second to `url` while one long-poll waits on each
+ * identity; returns, for the identities after the warm-up, the time from sending the event that
+ * made the identity ready to its waiter's answer.
+ */
+const measureWakeLatency = async (
+  url: string,
+  identities: BenchIdentity[],
+  isReady: (body: string) => boolean,
+): Promise<Latencies> => {
+  const waiters = waiterAgent();
+  const polls = await openLongPolls(
+    waiters,
+    url,
+    identities.map((identity) => identity.id),
+    BENCH_TOKEN,
+  );
+  // Every waiter registered and its first read done before the first event.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+
+  const order = schedule(identities);
+  const deliveries = presign(order.map((item) => item.body));
+  const agent = webhookAgent(32);
+  const readySentAt = new Array<number>(identities.length).fill(Number.NaN);
+  const sends: Promise<number>[] = [];
+  const started = performance.now();
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const due = Math.min(order.length, Math.floor(((performance.now() - started) * RATE) / 1000));
+      while (next < due) {
+        const item = order[next] as (typeof order)[number];
+        const delivery = deliveries[next] as (typeof deliveries)[number];
+        next += 1;
+        sends.push(
+          postDelivery(agent, `${url}/webhooks/seam`, delivery, () => {
+            if (item.last) readySentAt[item.identity] = performance.now();
+          }),
+        );
+      }
+      if (next < order.length) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  const sentDone = performance.now() - started;
+  const statuses = await Promise.all(sends);
+  const acceptedDone = performance.now() - started;
+  const answers = await Promise.all(polls.map((poll) => poll.answered));
+  if (process.env.BENCH_DEBUG) {
+    process.stdout.write(
+      `  sent in ${Math.round(sentDone)} ms, all answered 202 at ${Math.round(acceptedDone)} ms, last waiter at ${Math.round(Math.max(...answers.map((a) => a.at)) - started)} ms\n`,
+    );
+    const buckets = new Map<number, number>();
+    for (const a of answers) {
+      const b = Math.floor((a.at - started) / 500) * 500;
+      buckets.set(b, (buckets.get(b) ?? 0) + 1);
+    }
+    process.stdout.write(
+      `  answers by 500 ms: ${[...buckets]
+        .sort((x, y) => x[0] - y[0])
+        .map(([b, n]) => `${b}:${n}`)
+        .join(" ")}\n`,
+    );
+  }
+  agent.destroy();
+  waiters.destroy();
+
+  const warmup = Math.ceil((WARMUP_SECONDS * RATE) / RESOURCES.length);
+  const latencies: number[] = [];
+  let failures = statuses.filter((status) => status !== 202).length;
+  answers.forEach((answer, index) => {
+    if (answer.status !== 200 || !isReady(answer.body)) failures += 1;
+    else if (index >= warmup) latencies.push(answer.at - (readySentAt[index] as number));
+  });
+  latencies.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 100) / 100;
+  return {
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+    samples: latencies.length,
+    failures,
+  };
+};
+
+/**
+ * Figure 3: at 1,000 events/s, the time from sending the event that makes an identity ready to
+ * its long-poll waiter answering; seam-projector (one process, full projection) against the bare
+ * pipeline (bench/bare-pipeline.ts), same run, same events.
+ */
+export const benchEndToEnd = async (env: { databaseUrl: string; prefix: string }) => {
+  const count = Math.ceil(((DURATION_SECONDS + WARMUP_SECONDS) * RATE) / RESOURCES.length);
+  const run = async (entry: "bare" | "ours") => {
+    await resetBenchTables(env.databaseUrl);
+    const identities = makeIdentities(count, [...RESOURCES]);
+    await seedIdentities(env.databaseUrl, identities);
+    const prefix = `${env.prefix}-${entry}-${randomBytes(3).toString("hex")}`;
+    const service = await startBenchService(entry, {
+      DATABASE_URL: env.databaseUrl,
+      QUEUE_PREFIX: prefix,
+    });
+    try {
+      process.stdout.write(`e2e: ${entry}, ${count} identities, ${count * 4} events…\n`);
+      return await measureWakeLatency(service.url, identities, (body) =>
+        entry === "bare" ? body.includes('"ready":true') : isReadyAnswer(body),
+      );
+    } finally {
+      await stopBenchService(service);
+      await dropPrefix(prefix);
+    }
+  };
+  const ceiling = await run("bare");
+  const ours = await run("ours");
+  const figures: Record<string, Figure> = {
+    e2e_wake_p50_ms: compared(ours.p50, "ms", ceiling.p50, {
+      text: "< 5 ms",
+      met: (value) => value < 5,
+    }),
+    e2e_wake_p99_ms: compared(ours.p99, "ms", ceiling.p99, {
+      text: "< 25 ms",
+      met: (value) => value < 25,
+    }),
+    e2e_samples: {
+      value: ours.samples,
+      unit: `identities made ready at ${RATE} events/s (bare: ${ceiling.samples})`,
+    },
+    e2e_failures: failuresFigure(ours.failures, ceiling.failures),
+  };
+  return figures;
+};
+
+const isReadyAnswer = (body: string) => {
+  const readiness = JSON.parse(body) as { ready: boolean; deletion: { status: string } | null };
+  return readiness.ready && readiness.deletion?.status === "ready";
+};

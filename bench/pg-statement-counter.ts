@@ -1,0 +1,56 @@
+import { startTcpProxy } from "../test/helpers/tcp-proxy.js";
+
+/**
+ * Counts one connection's statements from the bytes its client sends: every simple `Query`
+ * message and every `Execute` of the extended protocol. The startup message has no type byte;
+ * every message after it is a type byte, an int32 length and the body.
+ */
+const statementCounter = (onStatement: () => void) => {
+  let startup = true;
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let offset = 0;
+    for (;;) {
+      if (startup) {
+        if (pending.length - offset < 4) break;
+        const length = pending.readInt32BE(offset);
+        if (pending.length - offset < length) break;
+        offset += length;
+        startup = false;
+        continue;
+      }
+      if (pending.length - offset < 5) break;
+      const type = pending[offset];
+      const length = pending.readInt32BE(offset + 1);
+      if (pending.length - offset < 1 + length) break;
+      if (type === 0x51 /* Q */ || type === 0x45 /* E */) onStatement();
+      offset += 1 + length;
+    }
+    pending = pending.subarray(offset);
+  };
+};
+
+/**
+ * A proxy in front of Postgres that counts the statements its clients run, exactly and at once,
+ * where pg_stat_database's counters lag up to 10 s in PG 15 and pg_stat_statements needs
+ * `shared_preload_libraries` (not set on these machines). Assumes no TLS, as postgres.js
+ * connects unless told otherwise.
+ */
+export const startStatementCounter = async (target: { host: string; port: number }) => {
+  let statements = 0;
+  const proxy = await startTcpProxy(target, {
+    observeClient: () =>
+      statementCounter(() => {
+        statements += 1;
+      }),
+  });
+  return {
+    port: proxy.port,
+    /** Statements run through the proxy since it started. */
+    get statements() {
+      return statements;
+    },
+    close: proxy.close,
+  };
+};
