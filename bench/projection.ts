@@ -32,7 +32,8 @@ const cpuSince = (before: ReturnType<typeof cpuSnapshot>, consumerPid: number | 
 };
 
 const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 50_000);
-const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? "100";
+/** The service's defaults unless told (config.ts); the no-op worker takes the same concurrency. */
+const CONCURRENCY = process.env.BENCH_WORKER_CONCURRENCY ?? "256";
 const NOOP_CONCURRENCY = process.env.BENCH_NOOP_CONCURRENCY ?? CONCURRENCY;
 const BATCH_SIZE = process.env.BENCH_WORKER_BATCH_SIZE ?? "100";
 
