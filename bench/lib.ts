@@ -60,17 +60,20 @@ export type LoadResult = {
   errors: number;
 };
 
-/** Sends the pre-signed deliveries in turn at `connections` concurrent connections. */
+/**
+ * Sends the pre-signed deliveries in turn at `connections` concurrent connections, for a time
+ * or until `amount` requests are answered.
+ */
 export const load = async (
   url: string,
   deliveries: { body: string; headers: Record<string, string> }[],
-  options: { connections: number; durationSeconds: number },
+  options: { connections: number } & ({ durationSeconds: number } | { amount: number }),
 ): Promise<LoadResult> => {
   let next = 0;
   const result = await autocannon({
     url,
     connections: options.connections,
-    duration: options.durationSeconds,
+    ...("amount" in options ? { amount: options.amount } : { duration: options.durationSeconds }),
     requests: [
       {
         method: "POST",
