@@ -145,7 +145,13 @@ export const benchWaiters = async (env: { databaseUrl: string; prefix: string })
   process.stdout.write(`waiters: seam-projector, ${WAITERS} waiters…\n`);
   const ours = await measureWaiters(async (databaseUrl) => {
     const [api, worker] = await Promise.all([
-      startBenchService("ours", { ROLE: "api", DATABASE_URL: databaseUrl, QUEUE_PREFIX: prefix }),
+      startBenchService(
+        "ours",
+        { ROLE: "api", DATABASE_URL: databaseUrl, QUEUE_PREFIX: prefix },
+        process.env.PROFILE_API
+          ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_API}`] }
+          : {},
+      ),
       startBenchService("ours", {
         ROLE: "worker",
         DATABASE_URL: env.databaseUrl,
