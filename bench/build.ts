@@ -18,6 +18,7 @@ export const buildBenchEntries = async () => {
       "bare-server": path.join(ROOT, "bench/bare-server.ts"),
       "bare-pipeline": path.join(ROOT, "bench/bare-pipeline.ts"),
       "noop-worker": path.join(ROOT, "bench/noop-worker.ts"),
+      "statement-counter": path.join(ROOT, "bench/statement-counter.ts"),
     },
     outdir: OUT_DIR,
     outExtension: { ".js": ".mjs" },
@@ -35,5 +36,6 @@ export const buildBenchEntries = async () => {
 };
 
 /** The bundle of one entry, for spawnService's `entry`. */
-export const benchEntry = (name: "main" | "bare-server" | "bare-pipeline" | "noop-worker") =>
-  path.join("bench/.build", `${name}.mjs`);
+export const benchEntry = (
+  name: "main" | "bare-server" | "bare-pipeline" | "noop-worker" | "statement-counter",
+) => path.join("bench/.build", `${name}.mjs`);

@@ -2,7 +2,12 @@ import { createHmac, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import autocannon from "autocannon";
 import { Webhook } from "svix";
-import { type ServiceProcess, spawnService, stopService } from "../test/helpers/process.js";
+import {
+  type ServiceProcess,
+  spawnChild,
+  spawnService,
+  stopService,
+} from "../test/helpers/process.js";
 import { waitFor } from "../test/helpers/wait-for.js";
 import { benchEntry } from "./build.js";
 
@@ -218,4 +223,28 @@ export const startBenchService = async (
 export const stopBenchService = async (service: ServiceProcess) => {
   await stopService(service);
   children.delete(service);
+};
+
+/**
+ * The statement-counting proxy in a process of its own (bench/statement-counter.ts), remembered
+ * like the services so that it ends with the bench. `statements` is its last report (every 50 ms).
+ */
+export const startCounterProcess = async (target: { host: string; port: number }) => {
+  const counter = spawnChild(process.execPath, [benchEntry("statement-counter")], {
+    env: { ...process.env, PG_HOST: target.host, PG_PORT: String(target.port) },
+  });
+  const handle = { ...counter, url: "" };
+  children.add(handle);
+  const port = await waitFor(() => /port (\d+)/.exec(counter.output())?.[1], {
+    timeoutMs: 10_000,
+    message: "statement counter",
+  });
+  return {
+    port: Number(port),
+    get statements() {
+      const reports = counter.output().match(/statements (\d+)/g) ?? [];
+      return Number(reports.at(-1)?.split(" ")[1] ?? 0);
+    },
+    close: () => stopBenchService(handle),
+  };
 };

@@ -37,7 +37,7 @@ const statementCounter = (onStatement: () => void) => {
  * `shared_preload_libraries` (not set on these machines). Assumes no TLS, as postgres.js
  * connects unless told otherwise.
  */
-export const startStatementCounter = async (target: { host: string; port: number }) => {
+const startStatementCounter = async (target: { host: string; port: number }) => {
   let statements = 0;
   const proxy = await startTcpProxy(target, {
     observeClient: () =>
@@ -53,4 +53,21 @@ export const startStatementCounter = async (target: { host: string; port: number
     },
     close: proxy.close,
   };
+};
+
+/**
+ * Run as its own process (`node bench/.build/statement-counter.mjs`, PG_HOST and PG_PORT set):
+ * prints `port <n>` once listening, then `statements <n>` every 50 ms. In the bench's own
+ * process the proxy competed with 10,000 long-polls being opened, and the slower answers it
+ * gave made the API hold more in memory than it does against Postgres directly (322 MB against
+ * 275 MB), so the measured process would not be the one that runs.
+ */
+export const runStatementCounterProcess = async () => {
+  const counter = await startStatementCounter({
+    host: process.env.PG_HOST ?? "127.0.0.1",
+    port: Number(process.env.PG_PORT ?? 5432),
+  });
+  process.stdout.write(`port ${counter.port}\n`);
+  setInterval(() => process.stdout.write(`statements ${counter.statements}\n`), 50);
+  process.on("SIGTERM", () => void counter.close().then(() => process.exit(0)));
 };

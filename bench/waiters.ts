@@ -12,9 +12,9 @@ import {
   load,
   presign,
   startBenchService,
+  startCounterProcess,
   stopBenchService,
 } from "./lib.js";
-import { startStatementCounter } from "./pg-statement-counter.js";
 import { makeIdentities, resetBenchTables, seedIdentities } from "./seed.js";
 
 const WAITERS = Number(process.env.BENCH_WAITERS ?? 10_000);
@@ -54,7 +54,7 @@ const measureWaiters = async (
   const identities = makeIdentities(WAITERS, ["phone"]);
   await seedIdentities(databaseUrl, identities);
   const target = new URL(databaseUrl);
-  const counter = await startStatementCounter({
+  const counter = await startCounterProcess({
     host: target.hostname,
     port: Number(target.port || 5432),
   });
@@ -90,6 +90,7 @@ const measureWaiters = async (
       await sleep(500);
       rssWaitingMb = Math.max(rssWaitingMb, rssMb(api.child.pid));
     }
+    await sleep(200); // the counter's last report covers the whole window
     const idleStatements = counter.statements - statementsBefore;
 
     const deliveries = presign(
