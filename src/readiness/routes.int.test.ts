@@ -376,6 +376,10 @@ describe("/v1 readiness API", () => {
           `${base}/deletion/events`,
           `${base}/readiness`,
           `${base}/resources`,
+          "/admin/dead-letters",
+          "/admin/dead-letters/retry",
+          "/admin/dead-letters/{job_id}",
+          "/admin/dead-letters/{job_id}/retry",
         ].sort(),
       );
       expect(Object.keys(doc.paths[`${base}/deletion`] ?? {}).sort()).toEqual([
