@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import {
   deletionEvent,
+  followEvents,
   type Readiness,
   type ReadinessService,
   readEvents,
@@ -271,13 +272,17 @@ describe("waiters across a lost connection and a shutdown", () => {
       const identity = randomUUID();
       const phone = randomUUID();
       await api.requestDeletion(identity, { phone_ids: [phone] });
+      // An SSE stream, so the test knows when the waiter has read its first state: cutting
+      // the connection before that read would fail the read, not test the re-check.
+      const stream = await api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
+      const events = followEvents(stream);
+      expect(await events.next()).toMatchObject({ ready: false });
       let answered = false;
-      // Without the re-check, this would answer after its 10 s with ready false.
-      const waiting = api.waitDeletion(identity, 10).then(async (response) => {
+      // Without the re-check, no second event would come until the stream is closed.
+      const waiting = events.next().then((readiness) => {
         answered = true;
-        return (await response.json()) as Readiness;
+        return readiness;
       });
-      await waitFor(() => api.waiters.size === 1);
       await proxy.cut();
       // Ingress needs only Redis; the worker projects and NOTIFYs while nobody listens.
       expect((await api.sendEvent(deletionEvent("phone", phone))).status).toBe(202);
