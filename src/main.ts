@@ -138,14 +138,13 @@ export const startService = async (
     queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
     ...(waiters ? { waitersActive: () => waiters.size } : {}),
   });
-  let listens = 0;
   const listener = waiters
     ? new ReadinessListener({
         databaseUrl: config.databaseUrl,
         channel: READINESS_CHANNEL,
         onNotify: (identityId) => waiters.notify(identityId),
-        onListen: () => {
-          if (listens++ > 0) metrics.listenerReconnects.inc();
+        onListen: (reconnected) => {
+          if (reconnected) metrics.listenerReconnects.inc();
           waiters.recheckAll();
         },
         log,

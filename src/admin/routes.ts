@@ -20,18 +20,16 @@ const jobParams = z.object({
     .openapi({ param: { name: "job_id", in: "path" }, description: "The job id (the event id)." }),
 });
 
+/** A whole-number query parameter, given as text. */
+const wholeNumber = (name: string) =>
+  z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number);
+
 const pageQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d+$/, "limit must be a whole number")
-    .transform(Number)
+  limit: wholeNumber("limit")
     .refine((n) => n >= 1 && n <= 500, "limit must be between 1 and 500")
     .optional()
     .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: "50" }),
-  offset: z
-    .string()
-    .regex(/^\d+$/, "offset must be a whole number")
-    .transform(Number)
+  offset: wholeNumber("offset")
     .optional()
     .openapi({ param: { name: "offset", in: "query" }, type: "integer", example: "0" }),
 });

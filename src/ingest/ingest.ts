@@ -45,7 +45,7 @@ export const ingestWebhook = async (
     receivedAt: deps.now().toISOString(),
     source: request.source,
   });
-  if (enqueued.ok) stopTimer?.();
   if (!enqueued.ok) return { kind: "queue_unavailable", message: "event not queued, retry later" };
+  stopTimer?.();
   return { kind: "accepted", eventId };
 };

@@ -94,8 +94,12 @@ export const headerReader = (c: Context): ((name: string) => string | undefined)
  * The request body as text, refused past `limit` bytes: by its Content-Length before anything
  * is read, else by counting the bytes as they come, without reading past the limit.
  */
-export const readRawBody = (c: Context, limit: number): Promise<RawBody> => {
-  const declared = headerReader(c)("content-length");
+export const readRawBody = (
+  c: Context,
+  header: (name: string) => string | undefined,
+  limit: number,
+): Promise<RawBody> => {
+  const declared = header("content-length");
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve(TOO_LARGE);
   const incoming = nodeRequest(c);
   return incoming === undefined ? readFetchBody(c.req.raw, limit) : readNodeBody(incoming, limit);

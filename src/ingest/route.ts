@@ -17,8 +17,9 @@ export type IngestRouteDeps = IngestDeps & { bodyLimitBytes: number };
 export const ingestRoutes = (deps: IngestRouteDeps) => {
   const count = (outcome: WebhookOutcome) => deps.metrics?.webhooksReceived.inc({ outcome });
   return new Hono().post("/seam", async (c) => {
+    const header = headerReader(c);
     // Content-Length first, then the streamed bytes counted; nothing is read past the limit.
-    const body = await readRawBody(c, deps.bodyLimitBytes);
+    const body = await readRawBody(c, header, deps.bodyLimitBytes);
     if (!body.ok) {
       count("too_large");
       return c.json(
@@ -26,7 +27,6 @@ export const ingestRoutes = (deps: IngestRouteDeps) => {
         413,
       );
     }
-    const header = headerReader(c);
     const outcome = await ingestWebhook(deps, {
       body: body.text,
       header,
@@ -41,18 +41,15 @@ export const ingestRoutes = (deps: IngestRouteDeps) => {
       case "invalid_payload":
         return c.json(errorBody("invalid_payload", outcome.message, outcome.field), 400);
       case "queue_unavailable":
+      case "queue_full": {
+        // Backpressure is answered as an outage: the sender keeps the event and retries.
+        const message =
+          outcome.kind === "queue_full"
+            ? `queue is full (${outcome.depth} events waiting), retry later`
+            : outcome.message;
         c.header("Retry-After", RETRY_AFTER_SECONDS);
-        return c.json(errorBody("queue_unavailable", outcome.message), 503);
-      case "queue_full":
-        // Backpressure: the sender keeps the event and retries, as for an outage.
-        c.header("Retry-After", RETRY_AFTER_SECONDS);
-        return c.json(
-          errorBody(
-            "queue_unavailable",
-            `queue is full (${outcome.depth} events waiting), retry later`,
-          ),
-          503,
-        );
+        return c.json(errorBody("queue_unavailable", message), 503);
+      }
     }
   });
 };

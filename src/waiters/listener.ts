@@ -8,8 +8,8 @@ export type ListenerOptions = {
   channel: string;
   /** Called with the payload of each notification (an identity id). */
   onNotify: (payload: string) => void;
-  /** Called after every successful LISTEN, the first and each one after a reconnect. */
-  onListen: () => void;
+  /** Called after every successful LISTEN: the first (`false`) and each after a reconnect. */
+  onListen: (reconnected: boolean) => void;
   log: Logger;
 };
 
@@ -48,9 +48,10 @@ export class ReadinessListener {
     const { channel, onNotify, onListen, log } = this.options;
     this.#sql
       .listen(channel, onNotify, () => {
+        const reconnected = this.#listened;
         this.#listened = true;
-        log.debug({ channel }, "listening for readiness notifications");
-        onListen();
+        log.debug({ channel, reconnected }, "listening for readiness notifications");
+        onListen(reconnected);
       })
       .catch((error: unknown) => {
         log.warn(
