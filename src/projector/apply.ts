@@ -131,12 +131,14 @@ const evolveLocked = (
  * pending deletions of the identities whose blockers changed up to date and notify their
  * waiters. Either all of it commits or none of it does.
  *
- * Prepared statements in two flights inside `begin`…`commit`: the event record and the row locks
- * of every resource the batch names, sent together; then the writes, the identity locks and the
- * refresh, sent together. The locks are taken before the new event ids are known, so a batch of
+ * Prepared statements in two flights: BEGIN, then the event record and the row locks of every
+ * resource the batch names, sent together; then the writes, the identity locks, the refresh and
+ * COMMIT, sent together. The locks are taken before the new event ids are known, so a batch of
  * repeats locks rows it will not change: repeats are rare, and a round trip per batch is not.
- * (Two round trips in all would be possible on a reserved connection, but postgres.js 3.4 puts
- * a reserved connection that died back in its pool, where the next query on it hangs.)
+ * COMMIT of a transaction in which a statement failed rolls back without an error of its own,
+ * so the writes' answers, awaited after it, are what say whether the batch committed.
+ * (BEGIN could join the first flight on a reserved connection, but postgres.js 3.4 puts a
+ * reserved connection that died back in its pool, where the next query on it hangs.)
  */
 export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResult[]> => {
   // The same event twice in one batch is recorded once; the second copy is a duplicate.
@@ -153,36 +155,40 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
     keys.set(keyOf(change.type, change.id), { type: change.type, id: change.id });
   }
 
-  const fresh = await db.$client.begin(async (tx) => {
-    const [recorded, locked] = await pipeline<[{ event_id: string }[], ResourceRow[]]>([
-      runPrepared<{ event_id: string }>(
-        tx,
-        recordEventsQuery(
-          unique.map((item) => ({
-            record: item.record,
-            outcome: item.kind,
-            error: item.kind === "poison" ? item.error : null,
-          })),
+  const writes: Promise<unknown>[] = [];
+  const fresh = await db.$client
+    .begin(async (tx) => {
+      const [recorded, locked] = await pipeline<[{ event_id: string }[], ResourceRow[]]>([
+        runPrepared<{ event_id: string }>(
+          tx,
+          recordEventsQuery(
+            unique.map((item) => ({
+              record: item.record,
+              outcome: item.kind,
+              error: item.kind === "poison" ? item.error : null,
+            })),
+          ),
         ),
-      ),
-      keys.size === 0
-        ? Promise.resolve([])
-        : runPrepared<ResourceRow>(tx, lockResourcesQuery([...keys.values()])),
-    ]);
-    const fresh = new Set(recorded.map((row) => row.event_id));
-    const { updates, unblocked } = evolveLocked(
-      projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
-      locked,
-    );
-    const writes: Promise<unknown>[] = [];
-    if (updates.length > 0) writes.push(runPrepared(tx, writeResourcesQuery(updates)));
-    if (unblocked.length > 0) {
-      writes.push(runPrepared(tx, lockIdentitiesQuery(unblocked)));
-      writes.push(runPrepared(tx, refreshDeletionsQuery(unblocked)));
-    }
-    await pipeline(writes);
-    return fresh;
-  });
+        keys.size === 0
+          ? Promise.resolve([])
+          : runPrepared<ResourceRow>(tx, lockResourcesQuery([...keys.values()])),
+      ]);
+      const fresh = new Set(recorded.map((row) => row.event_id));
+      const { updates, unblocked } = evolveLocked(
+        projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
+        locked,
+      );
+      // Sent now (postgres.js sends a query when it is awaited or executed) and not awaited:
+      // postgres.js sends COMMIT as soon as this returns, behind them on the same connection.
+      if (updates.length > 0) writes.push(runPrepared(tx, writeResourcesQuery(updates)).execute());
+      if (unblocked.length > 0) {
+        writes.push(runPrepared(tx, lockIdentitiesQuery(unblocked)).execute());
+        writes.push(runPrepared(tx, refreshDeletionsQuery(unblocked)).execute());
+      }
+      return fresh;
+    })
+    .finally(() => Promise.allSettled(writes));
+  await pipeline(writes);
 
   return batch.map((item, index) => {
     if (firstIndex.get(item.record.eventId) !== index || !fresh.has(item.record.eventId)) {

@@ -1,0 +1,96 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { deletionEvent } from "../../test/helpers/readiness.js";
+import { requestDeletion } from "../readiness/deletion.js";
+import { readOneReadiness } from "../readiness/readiness.js";
+import { applyBatch } from "./apply.js";
+import { classifyJob } from "./classify.js";
+
+/**
+ * applyBatch on its own, against Postgres: the transaction is sent in two flights, the second
+ * with COMMIT behind the writes, so a write that fails must still fail the batch (Postgres
+ * answers COMMIT of a failed transaction with a silent ROLLBACK) and leave nothing behind.
+ */
+describe("applyBatch", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const classified = (event: Record<string, unknown>) =>
+    classifyJob({
+      body: JSON.stringify(event),
+      eventId: String(event.event_id),
+      receivedAt: new Date().toISOString(),
+      source: "replay",
+    });
+
+  const eventCount = async (ids: string[]) => {
+    const [row] = await database.sql<{ count: number }[]>`
+      select count(*)::int as count from events where event_id = any(${ids})`;
+    return row?.count;
+  };
+
+  it("projects a batch in one commit and tells duplicates apart", async () => {
+    const identity = randomUUID();
+    const phones = [randomUUID(), randomUUID()];
+    await requestDeletion(database.db, identity, { phone_ids: phones });
+    const events = phones.map((id) => deletionEvent("phone", id));
+    const batch = [...events, events[0] as Record<string, unknown>].map(classified);
+
+    expect((await applyBatch(database.db, batch)).map((r) => r.kind)).toEqual([
+      "projected",
+      "projected",
+      "duplicate",
+    ]);
+    const readiness = await readOneReadiness(database.db, identity);
+    expect(readiness).toMatchObject({ ready: true, deletion: { status: "ready" } });
+    // Again, as a redelivery after a crash: all duplicates, nothing changes.
+    expect((await applyBatch(database.db, batch)).map((r) => r.kind)).toEqual([
+      "duplicate",
+      "duplicate",
+      "duplicate",
+    ]);
+  });
+
+  it("fails the whole batch, and commits nothing, when a write of the second flight fails", async () => {
+    const identity = randomUUID();
+    const phones = [randomUUID(), randomUUID()];
+    await requestDeletion(database.db, identity, { phone_ids: phones });
+    const doomed = phones[1] as string;
+    // Only the resource update (second flight) fails: the event record and row locks succeed.
+    await database.sql.unsafe(`
+      create function fail_doomed() returns trigger language plpgsql as $$
+      begin
+        if new.resource_id = '${doomed}' and new.state = 'deleted' then
+          raise exception 'doomed write';
+        end if;
+        return new;
+      end $$;
+      create trigger fail_doomed before update on resources
+        for each row execute function fail_doomed();`);
+    const events = phones.map((id) => deletionEvent("phone", id));
+    try {
+      await expect(applyBatch(database.db, events.map(classified))).rejects.toThrow(/doomed write/);
+    } finally {
+      await database.sql.unsafe(
+        "drop trigger fail_doomed on resources; drop function fail_doomed();",
+      );
+    }
+    expect(await eventCount(events.map((e) => String(e.event_id)))).toBe(0);
+    const readiness = await readOneReadiness(database.db, identity);
+    expect(readiness.blockers).toHaveLength(2);
+    expect(readiness.deletion?.status).toBe("pending");
+
+    // The retry, once the fault is gone, projects both: they were not recorded as seen.
+    expect((await applyBatch(database.db, events.map(classified))).map((r) => r.kind)).toEqual([
+      "projected",
+      "projected",
+    ]);
+    expect((await readOneReadiness(database.db, identity)).ready).toBe(true);
+  });
+});
