@@ -4,9 +4,11 @@ import { openLongPolls, postDelivery, waiterAgent, webhookAgent } from "./http.j
 import {
   BENCH_TOKEN,
   compared,
+  cpuMsOf,
   type Figure,
   failuresFigure,
   percentile,
+  pidsNamed,
   presign,
   startBenchService,
   stopBenchService,
@@ -15,7 +17,12 @@ import { type BenchIdentity, makeIdentities, resetBenchTables, seedIdentities } 
 
 const RATE = 1000;
 const DURATION_SECONDS = Number(process.env.BENCH_E2E_SECONDS ?? 10);
-const WARMUP_SECONDS = 1;
+/**
+ * Identities made ready in the first seconds are not counted: a process just started runs cold
+ * (JIT, first prepared statements, pool connections) and falls up to a second behind before it
+ * catches up (about 3 s in, here; BENCH_DEBUG=1 prints the latency by second of the run).
+ */
+const WARMUP_SECONDS = 3;
 const RESOURCES = ["acs_user", "acs_credential", "phone", "client_session"] as const;
 /** Identities whose events are interleaved at once: an identity's events arrive ~25 ms apart. */
 const INTERLEAVE = 25;
@@ -49,6 +56,8 @@ type Latencies = {
   afterAcceptedP50: number;
   samples: number;
   failures: number;
+  /** Per cent of one core each used while the events were sent. */
+  cpu: { service: number; bench: number; redis: number; postgres: number };
 };
 
 /**
@@ -57,6 +66,7 @@ type Latencies = {
  * made the identity ready to its waiter's answer.
  */
 const measureWakeLatency = async (
+  servicePid: number,
   url: string,
   identities: BenchIdentity[],
   isReady: (body: string) => boolean,
@@ -77,6 +87,13 @@ const measureWakeLatency = async (
   const readySentAt = new Array<number>(identities.length).fill(Number.NaN);
   const readyAcceptedAt = new Array<number>(identities.length).fill(Number.NaN);
   const sends: Promise<number>[] = [];
+  const cpu = () => ({
+    service: cpuMsOf(servicePid),
+    bench: cpuMsOf(process.pid),
+    redis: pidsNamed("redis-server").reduce((a, p) => a + cpuMsOf(p), 0),
+    pg: pidsNamed("postgres").reduce((a, p) => a + cpuMsOf(p), 0),
+  });
+  const cpu0 = cpu();
   const started = performance.now();
   let next = 0;
   await new Promise<void>((resolve) => {
@@ -101,6 +118,14 @@ const measureWakeLatency = async (
     tick();
   });
   const sentDone = performance.now() - started;
+  const cpu1 = cpu();
+  const pct = (k: keyof typeof cpu1) => Math.round((100 * (cpu1[k] - cpu0[k])) / sentDone);
+  const cpuUsed = {
+    service: pct("service"),
+    bench: pct("bench"),
+    redis: pct("redis"),
+    postgres: pct("pg"),
+  };
   const statuses = await Promise.all(sends);
   const acceptedDone = performance.now() - started;
   const answers = await Promise.all(polls.map((poll) => poll.answered));
@@ -119,6 +144,19 @@ const measureWakeLatency = async (
         .map(([b, n]) => `${b}:${n}`)
         .join(" ")}\n`,
     );
+    const bySecond = new Map<number, number[]>();
+    answers.forEach((a, i) => {
+      const sec = Math.floor(((readySentAt[i] as number) - started) / 1000);
+      const list = bySecond.get(sec) ?? [];
+      list.push(Math.round(a.at - (readySentAt[i] as number)));
+      bySecond.set(sec, list);
+    });
+    for (const [sec, list] of [...bySecond].sort((x, y) => x[0] - y[0])) {
+      list.sort((x, y) => x - y);
+      process.stdout.write(
+        `  sent s${sec}: n=${list.length} p50=${percentile(list, 50)} max=${list.at(-1)}\n`,
+      );
+    }
   }
   agent.destroy();
   waiters.destroy();
@@ -143,6 +181,7 @@ const measureWakeLatency = async (
     afterAcceptedP50: round(percentile(afterAccepted, 50)),
     samples: latencies.length,
     failures,
+    cpu: cpuUsed,
   };
 };
 
@@ -158,14 +197,20 @@ export const benchEndToEnd = async (env: { databaseUrl: string; prefix: string }
     const identities = makeIdentities(count, [...RESOURCES]);
     await seedIdentities(env.databaseUrl, identities);
     const prefix = `${env.prefix}-${entry}-${randomBytes(3).toString("hex")}`;
-    const service = await startBenchService(entry, {
-      DATABASE_URL: env.databaseUrl,
-      QUEUE_PREFIX: prefix,
-    });
+    const service = await startBenchService(
+      entry,
+      { DATABASE_URL: env.databaseUrl, QUEUE_PREFIX: prefix },
+      process.env.PROFILE_E2E && entry === "ours"
+        ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE_E2E}`] }
+        : {},
+    );
     try {
       process.stdout.write(`e2e: ${entry}, ${count} identities, ${count * 4} events…\n`);
-      return await measureWakeLatency(service.url, identities, (body) =>
-        entry === "bare" ? body.includes('"ready":true') : isReadyAnswer(body),
+      return await measureWakeLatency(
+        service.child.pid as number,
+        service.url,
+        identities,
+        (body) => (entry === "bare" ? body.includes('"ready":true') : isReadyAnswer(body)),
       );
     } finally {
       await stopBenchService(service);
@@ -192,6 +237,11 @@ export const benchEndToEnd = async (env: { databaseUrl: string; prefix: string }
       value: ours.samples,
       unit: `identities made ready at ${RATE} events/s (bare: ${ceiling.samples})`,
     },
+    e2e_service_cpu_percent: compared(
+      ours.cpu.service,
+      `% of one core the service used while sending (load generator ${ours.cpu.bench}, Redis ${ours.cpu.redis}, Postgres ${ours.cpu.postgres}; two cores in all)`,
+      ceiling.cpu.service,
+    ),
     e2e_failures: failuresFigure(ours.failures, ceiling.failures),
   };
   return figures;

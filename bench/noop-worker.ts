@@ -4,7 +4,8 @@ import { createWorkerRedis } from "../src/redis.js";
 
 /**
  * The projection ceiling: the same queue drained by a BullMQ worker whose processor does
- * nothing, at the same concurrency. What seam-projector adds beyond this is the projection.
+ * nothing, at the concurrency the bench gives it (bench/projection.ts says why). What
+ * seam-projector adds beyond this is the projection.
  */
 const worker = new Worker(EVENTS_QUEUE, async () => "noop", {
   connection: createWorkerRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
