@@ -4,12 +4,12 @@ import { openLongPolls, postDelivery, waiterAgent, webhookAgent } from "./http.j
 import {
   BENCH_TOKEN,
   compared,
-  cpuMsOf,
+  cpuMeter,
   type Figure,
   failuresFigure,
   percentile,
-  pidsNamed,
   presign,
+  serverPids,
   startBenchService,
   stopBenchService,
 } from "./lib.js";
@@ -87,13 +87,11 @@ const measureWakeLatency = async (
   const readySentAt = new Array<number>(identities.length).fill(Number.NaN);
   const readyAcceptedAt = new Array<number>(identities.length).fill(Number.NaN);
   const sends: Promise<number>[] = [];
-  const cpu = () => ({
-    service: cpuMsOf(servicePid),
-    bench: cpuMsOf(process.pid),
-    redis: pidsNamed("redis-server").reduce((a, p) => a + cpuMsOf(p), 0),
-    pg: pidsNamed("postgres").reduce((a, p) => a + cpuMsOf(p), 0),
+  const cpuUsed = cpuMeter({
+    service: [servicePid],
+    bench: [process.pid],
+    ...serverPids(),
   });
-  const cpu0 = cpu();
   const started = performance.now();
   let next = 0;
   await new Promise<void>((resolve) => {
@@ -118,14 +116,7 @@ const measureWakeLatency = async (
     tick();
   });
   const sentDone = performance.now() - started;
-  const cpu1 = cpu();
-  const pct = (k: keyof typeof cpu1) => Math.round((100 * (cpu1[k] - cpu0[k])) / sentDone);
-  const cpuUsed = {
-    service: pct("service"),
-    bench: pct("bench"),
-    redis: pct("redis"),
-    postgres: pct("pg"),
-  };
+  const cpu = cpuUsed();
   const statuses = await Promise.all(sends);
   const acceptedDone = performance.now() - started;
   const answers = await Promise.all(polls.map((poll) => poll.answered));
@@ -181,7 +172,7 @@ const measureWakeLatency = async (
     afterAcceptedP50: round(percentile(afterAccepted, 50)),
     samples: latencies.length,
     failures,
-    cpu: cpuUsed,
+    cpu,
   };
 };
 

@@ -163,6 +163,34 @@ export const pidsNamed = (name: string): number[] =>
     })
     .map(Number);
 
+/**
+ * Starts measuring the CPU that groups of processes use; the function it returns tells, for
+ * each group, the per cent of one core used since the start. Pids are taken at the start, so
+ * start it once the processes (and their Postgres connections) exist.
+ */
+export const cpuMeter = <K extends string>(groups: Record<K, number[]>) => {
+  const keys = Object.keys(groups) as K[];
+  const used = () => keys.map((key) => groups[key].reduce((sum, pid) => sum + cpuMsOf(pid), 0));
+  const before = used();
+  const started = performance.now();
+  return (): Record<K, number> => {
+    const after = used();
+    const elapsed = performance.now() - started;
+    return Object.fromEntries(
+      keys.map((key, i) => [
+        key,
+        Math.round((100 * ((after[i] ?? 0) - (before[i] ?? 0))) / elapsed),
+      ]),
+    ) as Record<K, number>;
+  };
+};
+
+/** The pids of the local Redis and Postgres servers, for cpuMeter. */
+export const serverPids = () => ({
+  redis: pidsNamed("redis-server"),
+  postgres: pidsNamed("postgres"),
+});
+
 /** The bench's API token (16+ characters, as the service requires). */
 export const BENCH_TOKEN = "bench-token-not-for-production";
 

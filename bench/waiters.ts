@@ -7,10 +7,12 @@ import { openLongPolls, waiterAgent } from "./http.js";
 import {
   BENCH_TOKEN,
   compared,
+  cpuMeter,
   type Figure,
   failuresFigure,
   load,
   presign,
+  serverPids,
   startBenchService,
   startCounterProcess,
   stopBenchService,
@@ -98,12 +100,24 @@ const measureWaiters = async (
     );
     // autocannon sends: node:http's client tops out near 2,600 requests/s here, autocannon
     // near the server's own rate.
+    const cpuUsed = cpuMeter({
+      api: [api.child.pid as number],
+      worker: all.filter((s) => s !== api).map((s) => s.child.pid as number),
+      bench: [process.pid],
+      ...serverPids(),
+    });
     const started = performance.now();
     const sent = await load(`${api.url}/webhooks/seam`, deliveries, {
       connections: SENDER_CONNECTIONS,
       amount: deliveries.length,
     });
     const lastAccepted = performance.now();
+    if (process.env.BENCH_DEBUG) {
+      const cpu = cpuUsed();
+      process.stdout.write(
+        `  sent in ${Math.round(lastAccepted - started)} ms (${Math.round(sent.requestsPerSecond)}/s); CPU %: api ${cpu.api}, worker ${cpu.worker}, bench ${cpu.bench}, Redis ${cpu.redis}, Postgres ${cpu.postgres}\n`,
+      );
+    }
     const rejected = sent.non2xx + sent.errors;
     const answers = await Promise.all(polls.map((poll) => poll.answered));
     waiters.destroy();

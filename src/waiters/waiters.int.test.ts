@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleOf, scrape } from "../../test/helpers/metrics.js";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import {
   deletionEvent,
@@ -161,6 +162,9 @@ describe("waiters", () => {
       };
       const before = await listenerPid();
       expect(before).toBeTypeOf("number");
+      const reconnects = async () =>
+        sampleOf(await scrape(api.url), "seam_projector_listener_reconnects_total");
+      const reconnectsBefore = await reconnects();
       const identities = await Promise.all(Array.from({ length: 20 }, () => pendingIdentity()));
       const waits = identities.map(({ identity }) => api.waitDeletion(identity, 30));
       await waitFor(() => api.waiters.size === 20);
@@ -175,6 +179,10 @@ describe("waiters", () => {
         { message: "listener reconnected" },
       );
       expect(after).not.toBe(before);
+      // The operator sees it: the reconnect is counted once the LISTEN is back.
+      await waitFor(async () => (await reconnects()) === reconnectsBefore + 1, {
+        message: "listener_reconnects_total counted the reconnect",
+      });
       for (const { phoneIds } of identities) {
         expect((await api.sendEvent(deletionEvent("phone", phoneIds[0] as string))).status).toBe(
           202,
