@@ -115,7 +115,7 @@ const measureWaiters = async (
     if (process.env.BENCH_DEBUG) {
       const cpu = cpuUsed();
       process.stdout.write(
-        `  sent in ${Math.round(lastAccepted - started)} ms (${Math.round(sent.requestsPerSecond)}/s); CPU %: api ${cpu.api}, worker ${cpu.worker}, bench ${cpu.bench}, Redis ${cpu.redis}, Postgres ${cpu.postgres}\n`,
+        `  sent in ${Math.round(lastAccepted - started)} ms (${Math.round(sent.requestsPerSecond)}/s, p50 ${sent.p50} ms, p99 ${sent.p99} ms); CPU %: api ${cpu.api}, worker ${cpu.worker}, bench ${cpu.bench}, Redis ${cpu.redis}, Postgres ${cpu.postgres}\n`,
       );
     }
     const rejected = sent.non2xx + sent.errors;
