@@ -61,3 +61,22 @@ export const runPrepared = <Row extends Record<string, unknown> = Record<string,
     prepare: true,
   });
 };
+
+/**
+ * True for an error that says the database could not be reached or the connection was lost
+ * (postgres.js's CONNECT_TIMEOUT, CONNECTION_CLOSED and kin, a refused or reset socket, or
+ * Postgres's own "connection exception" and "operator intervention" classes, 08 and 57P): it
+ * concerns the connection, not the statement, so retrying statement by statement is pointless.
+ */
+export const isConnectionError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return (
+    code.startsWith("CONNECT") ||
+    code.startsWith("ECONN") ||
+    code === "EPIPE" ||
+    code === "ETIMEDOUT" ||
+    code.startsWith("08") ||
+    code.startsWith("57P")
+  );
+};

@@ -61,9 +61,17 @@ test("Postgres down for a while under load: every job retries, every event proje
   expect(down.healthz).toBe(200);
   expect(down.checks.postgres).toMatch(/^fail/);
   // Down "for a while": jobs have failed and wait for a retry, and webhooks kept arriving.
+  // A liveness wait, not a timing: 20 s leaves room for a machine busy with other test files.
   await waitFor(
-    async () => (await queue.counts()).delayed > 0 && accepted >= acceptedAtCrash + 600,
-    { message: "jobs retrying and deliveries accepted while Postgres is down" },
+    async () => {
+      const { delayed } = await queue.counts();
+      if (delayed > 0 && accepted >= acceptedAtCrash + 600) return true;
+      // Thrown so that a timeout says which half was missing.
+      throw new Error(
+        `${delayed} jobs delayed, ${accepted - acceptedAtCrash} accepted since the crash`,
+      );
+    },
+    { timeoutMs: 20_000, message: "jobs retrying and deliveries accepted while Postgres is down" },
   );
   await server.start();
 
