@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
+import { isConnectionError } from "../db/client.js";
 import { requestDeletion } from "../readiness/deletion.js";
 import { readOneReadiness } from "../readiness/readiness.js";
 import { applyBatch } from "./apply.js";
@@ -92,5 +93,44 @@ describe("applyBatch", () => {
       "projected",
     ]);
     expect((await readOneReadiness(database.db, identity)).ready).toBe(true);
+  });
+
+  it("fails, promptly and with a connection error, when the connection dies in the second flight", async () => {
+    const identity = randomUUID();
+    const phone = randomUUID();
+    await requestDeletion(database.db, identity, { phone_ids: [phone] });
+    // The backend that writes this phone's deletion ends itself, mid-transaction.
+    await database.sql.unsafe(`
+      create function die_on_write() returns trigger language plpgsql as $$
+      begin
+        if new.resource_id = '${phone}' and new.state = 'deleted' then
+          perform pg_terminate_backend(pg_backend_pid());
+        end if;
+        return new;
+      end $$;
+      create trigger die_on_write before update on resources
+        for each row execute function die_on_write();`);
+    const event = deletionEvent("phone", phone);
+    let failure: unknown;
+    try {
+      const outcome = await Promise.race([
+        applyBatch(database.db, [classified(event)]).then(
+          () => "committed",
+          (error: unknown) => {
+            failure = error;
+            return "failed";
+          },
+        ),
+        new Promise((resolve) => setTimeout(() => resolve("still waiting after 5 s"), 5000)),
+      ]);
+      expect(outcome).toBe("failed");
+      expect(isConnectionError(failure)).toBe(true);
+    } finally {
+      await database.sql.unsafe(
+        "drop trigger die_on_write on resources; drop function die_on_write();",
+      );
+    }
+    expect(await eventCount([String(event.event_id)])).toBe(0);
+    expect((await readOneReadiness(database.db, identity)).ready).toBe(false);
   });
 });

@@ -156,38 +156,38 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
   }
 
   const writes: Promise<unknown>[] = [];
-  const fresh = await db.$client
-    .begin(async (tx) => {
-      const [recorded, locked] = await pipeline<[{ event_id: string }[], ResourceRow[]]>([
-        runPrepared<{ event_id: string }>(
-          tx,
-          recordEventsQuery(
-            unique.map((item) => ({
-              record: item.record,
-              outcome: item.kind,
-              error: item.kind === "poison" ? item.error : null,
-            })),
-          ),
+  const fresh = await db.$client.begin(async (tx) => {
+    const [recorded, locked] = await pipeline<[{ event_id: string }[], ResourceRow[]]>([
+      runPrepared<{ event_id: string }>(
+        tx,
+        recordEventsQuery(
+          unique.map((item) => ({
+            record: item.record,
+            outcome: item.kind,
+            error: item.kind === "poison" ? item.error : null,
+          })),
         ),
-        keys.size === 0
-          ? Promise.resolve([])
-          : runPrepared<ResourceRow>(tx, lockResourcesQuery([...keys.values()])),
-      ]);
-      const fresh = new Set(recorded.map((row) => row.event_id));
-      const { updates, unblocked } = evolveLocked(
-        projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
-        locked,
-      );
-      // Sent now (postgres.js sends a query when it is awaited or executed) and not awaited:
-      // postgres.js sends COMMIT as soon as this returns, behind them on the same connection.
-      if (updates.length > 0) writes.push(runPrepared(tx, writeResourcesQuery(updates)).execute());
-      if (unblocked.length > 0) {
-        writes.push(runPrepared(tx, lockIdentitiesQuery(unblocked)).execute());
-        writes.push(runPrepared(tx, refreshDeletionsQuery(unblocked)).execute());
-      }
-      return fresh;
-    })
-    .finally(() => Promise.allSettled(writes));
+      ),
+      keys.size === 0
+        ? Promise.resolve([])
+        : runPrepared<ResourceRow>(tx, lockResourcesQuery([...keys.values()])),
+    ]);
+    const fresh = new Set(recorded.map((row) => row.event_id));
+    const { updates, unblocked } = evolveLocked(
+      projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
+      locked,
+    );
+    // Sent now (postgres.js sends a query when it is awaited or executed) and not awaited:
+    // postgres.js sends COMMIT as soon as this returns, behind them on the same connection.
+    if (updates.length > 0) writes.push(runPrepared(tx, writeResourcesQuery(updates)).execute());
+    if (unblocked.length > 0) {
+      writes.push(runPrepared(tx, lockIdentitiesQuery(unblocked)).execute());
+      writes.push(runPrepared(tx, refreshDeletionsQuery(unblocked)).execute());
+    }
+    return fresh;
+  });
+  // Only after a commit: when the transaction ended otherwise (a lost connection), a write may
+  // never have been sent and its promise never settle. postgres.js has observed its failure.
   await pipeline(writes);
 
   return batch.map((item, index) => {
