@@ -69,7 +69,8 @@ const main = async () => {
     duration_seconds: Math.round((Date.now() - started) / 1000),
     figures,
   };
-  const out = path.join(ROOT, "bench/results/latest.json");
+  // Only a full run replaces the committed results; a run of some sections writes beside them.
+  const out = path.join(ROOT, `bench/results/${only.length > 0 ? "partial" : "latest"}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`wrote ${out}\n`);
