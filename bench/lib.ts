@@ -18,6 +18,8 @@ export type Figure = {
   ratio?: number;
   goal?: string;
   met?: boolean;
+  /** For the polling baseline (figure 5): seam-projector's own figure, set beside it. */
+  beside?: { value: number; of: string };
 };
 
 const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
