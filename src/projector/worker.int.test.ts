@@ -1,48 +1,57 @@
 import { randomUUID } from "node:crypto";
+import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
+import { createTestDatabase, failDeletionWrite } from "../../test/helpers/postgres.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
 import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import type { Db } from "../db/client.js";
-import { addEvents, createEventsQueue } from "../ingest/queue.js";
+import { addEvents, EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import { createLogger } from "../log.js";
 import { createProducerRedis, createWorkerRedis } from "../redis.js";
-import type { ApplyResult } from "./apply.js";
-import type { Classified } from "./classify.js";
+import { applyBatch } from "./apply.js";
 import { createProjector } from "./worker.js";
 
 /**
- * The worker's handling of a failed batch, with the transaction replaced by a stand-in that
- * fails as told (the real one is covered in apply.int.test.ts and the drills): a lost
- * connection fails the batch as a whole, a statement error is retried event by event.
+ * How the worker handles a failed batch, against Postgres and Redis, with Postgres itself made
+ * to fail one event's write: a lost connection fails the whole batch at once (every job retried
+ * later), a failed statement is retried event by event so that only the event at fault fails.
+ * Jobs get one attempt here, so each outcome stays where it is for the test to read.
  */
 describe("projector worker, failed batches", () => {
+  const EVENTS = 20;
   const cleanups: (() => Promise<void>)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  const EVENTS = 20;
-
-  const run = async (fail: (batch: Classified[]) => Error | undefined) => {
+  /** Runs EVENTS phone deletions, the last one failing as told; returns the batches applied. */
+  const run = async (how: "raise" | "terminate") => {
+    const phones = Array.from({ length: EVENTS }, () => randomUUID());
+    const doomed = phones.at(-1) as string;
+    // A database and pool of its own: after a backend ended itself, one later transaction on
+    // the same pool was seen to fail with that backend's "terminating connection" error.
+    const database = await createTestDatabase();
+    cleanups.push(() => database.drop());
+    cleanups.push(await failDeletionWrite(database.sql, doomed, how));
     const prefix = testPrefix();
     const producer = createProducerRedis(REDIS_URL);
-    const queue = createEventsQueue(producer, prefix);
-    const batches: number[] = [];
+    const queue = new Queue<EventJob>(EVENTS_QUEUE, {
+      connection: producer,
+      prefix,
+      defaultJobOptions: { attempts: 1 },
+    });
+    const batches: string[][] = [];
     const projector = createProjector({
-      db: {} as Db,
+      db: database.db,
       connection: createWorkerRedis(REDIS_URL),
       prefix,
       concurrency: EVENTS,
       batchSize: EVENTS,
       log: createLogger("silent"),
-      apply: async (_db, batch) => {
-        batches.push(batch.length);
-        // As long as a transaction takes: the jobs fetched meanwhile make the next batch.
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        const error = fail(batch);
-        if (error) throw error;
-        return batch.map((): ApplyResult => ({ kind: "projected" }));
+      // The real transaction, counted.
+      apply: (db, batch) => {
+        batches.push(batch.map((item) => item.record.eventId));
+        return applyBatch(db, batch);
       },
     });
     cleanups.push(async () => {
@@ -51,45 +60,53 @@ describe("projector worker, failed batches", () => {
       producer.disconnect();
       await dropPrefix(prefix);
     });
+    const events = phones.map((phone) => deletionEvent("phone", phone));
     await addEvents(
       queue,
-      Array.from({ length: EVENTS }, () => {
-        const event = deletionEvent("phone", randomUUID());
-        return {
-          body: JSON.stringify(event),
-          eventId: String(event.event_id),
-          receivedAt: new Date().toISOString(),
-          source: "replay" as const,
-        };
-      }),
+      events.map((event) => ({
+        body: JSON.stringify(event),
+        eventId: String(event.event_id),
+        receivedAt: new Date().toISOString(),
+        source: "replay" as const,
+      })),
     );
     projector.start();
-    return { queue, batches };
+    const doomedId = String(events.at(-1)?.event_id);
+    /** The first batch that held the doomed event: what the failure concerned. */
+    const doomedBatch = () => batches.find((batch) => batch.includes(doomedId)) ?? [];
+    return { queue, doomedBatch };
   };
 
-  it("fails every job of a batch at once when the connection is lost, for a later retry", async () => {
-    const { queue, batches } = await run(() =>
-      Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }),
+  /** Waits until every job has its outcome; there are no retries to wait for. */
+  const settled = (queue: Queue<EventJob>) =>
+    waitFor(
+      async () => {
+        const { completed = 0, failed = 0 } = await queue.getJobCounts("completed", "failed");
+        return completed + failed === EVENTS;
+      },
+      { message: "every job completed or failed" },
     );
-    // Each job failed once and waits for its retry (attempts with backoff).
-    await waitFor(async () => (await queue.getJobCounts("delayed")).delayed === EVENTS, {
-      message: "every job failed once and waits for its retry",
+
+  it("fails every job of the batch at once when the connection is lost", async () => {
+    const { queue, doomedBatch } = await run("terminate");
+    await settled(queue);
+    // Batched with others (or this would show nothing), and all of them failed with it:
+    // none was tried again alone, which would have completed it.
+    const batch = doomedBatch();
+    expect(batch.length).toBeGreaterThan(1);
+    expect(await queue.getJobCounts("completed", "failed")).toEqual({
+      completed: EVENTS - batch.length,
+      failed: batch.length,
     });
-    // Each event was in exactly one transaction: none was tried again alone (batches of more
-    // than one were formed, or this would show nothing).
-    expect(batches.some((size) => size > 1)).toBe(true);
-    expect(batches.reduce((sum, size) => sum + size, 0)).toBe(EVENTS);
   });
 
-  it("retries a batch event by event when a statement fails, so only the bad event fails", async () => {
-    const { queue, batches } = await run((batch) =>
-      batch.length > 1
-        ? Object.assign(new Error("unique violation"), { code: "23505" })
-        : undefined,
-    );
-    await waitFor(async () => (await queue.getJobCounts("completed")).completed === EVENTS, {
-      message: "every job completed after its batch was split",
+  it("retries a batch event by event when a statement fails, so only the event at fault fails", async () => {
+    const { queue, doomedBatch } = await run("raise");
+    await settled(queue);
+    expect(doomedBatch().length).toBeGreaterThan(1);
+    expect(await queue.getJobCounts("completed", "failed")).toEqual({
+      completed: EVENTS - 1,
+      failed: 1,
     });
-    expect(batches.filter((size) => size === 1)).toHaveLength(EVENTS);
   });
 });

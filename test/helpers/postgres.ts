@@ -123,3 +123,32 @@ export const startPostgresServer = async (): Promise<PostgresServer> => {
     },
   });
 };
+
+/**
+ * Makes Postgres itself fail the write that marks one resource deleted, through a trigger:
+ * `raise` fails that statement (the transaction aborts, the connection lives), `terminate` ends
+ * the backend mid-transaction (the connection is lost). Resolves with the undo.
+ */
+export const failDeletionWrite = async (
+  sql: Sql,
+  resourceId: string,
+  how: "raise" | "terminate",
+): Promise<() => Promise<void>> => {
+  const name = `fail_write_${randomBytes(4).toString("hex")}`;
+  const action =
+    how === "raise"
+      ? "raise exception 'test refused the write of %', new.resource_id;"
+      : "perform pg_terminate_backend(pg_backend_pid());";
+  await sql.unsafe(`
+    create function ${name}() returns trigger language plpgsql as $$
+    begin
+      if new.resource_id = '${resourceId}' and new.state = 'deleted' then
+        ${action}
+      end if;
+      return new;
+    end $$;
+    create trigger ${name} before update on resources for each row execute function ${name}();`);
+  return async () => {
+    await sql.unsafe(`drop trigger ${name} on resources; drop function ${name}();`);
+  };
+};
