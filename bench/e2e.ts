@@ -9,7 +9,7 @@ import {
   failuresFigure,
   percentile,
   presign,
-  serverPids,
+  SERVER_PROCESSES,
   startBenchService,
   stopBenchService,
 } from "./lib.js";
@@ -88,9 +88,9 @@ const measureWakeLatency = async (
   const readyAcceptedAt = new Array<number>(identities.length).fill(Number.NaN);
   const sends: Promise<number>[] = [];
   const cpuUsed = cpuMeter({
-    service: [servicePid],
-    bench: [process.pid],
-    ...serverPids(),
+    service: () => [servicePid],
+    bench: () => [process.pid],
+    ...SERVER_PROCESSES,
   });
   const started = performance.now();
   let next = 0;
@@ -116,24 +116,13 @@ const measureWakeLatency = async (
     tick();
   });
   const sentDone = performance.now() - started;
-  const cpu = cpuUsed();
+  const cpu = cpuUsed().percent;
   const statuses = await Promise.all(sends);
   const acceptedDone = performance.now() - started;
   const answers = await Promise.all(polls.map((poll) => poll.answered));
   if (process.env.BENCH_DEBUG) {
     process.stdout.write(
       `  sent in ${Math.round(sentDone)} ms, all answered 202 at ${Math.round(acceptedDone)} ms, last waiter at ${Math.round(Math.max(...answers.map((a) => a.at)) - started)} ms\n`,
-    );
-    const buckets = new Map<number, number>();
-    for (const a of answers) {
-      const b = Math.floor((a.at - started) / 500) * 500;
-      buckets.set(b, (buckets.get(b) ?? 0) + 1);
-    }
-    process.stdout.write(
-      `  answers by 500 ms: ${[...buckets]
-        .sort((x, y) => x[0] - y[0])
-        .map(([b, n]) => `${b}:${n}`)
-        .join(" ")}\n`,
     );
     const bySecond = new Map<number, number[]>();
     answers.forEach((a, i) => {

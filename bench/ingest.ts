@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { dropPrefix } from "../test/helpers/redis.js";
-import { type Figure, load, presign, ratio, startBenchService, stopBenchService } from "./lib.js";
+import {
+  compared,
+  type Figure,
+  load,
+  presign,
+  startBenchService,
+  stopBenchService,
+} from "./lib.js";
 
 const CONNECTIONS = 50;
 const DURATION_SECONDS = 10;
@@ -55,28 +62,17 @@ export const benchIngest = async (env: { databaseUrl: string; prefix: string }) 
   await dropPrefix(env.prefix);
 
   const figures: Record<string, Figure> = {
-    ingest_requests_per_second: {
-      value: Math.round(ours.requestsPerSecond),
-      unit: "req/s",
-      ceiling: Math.round(ceiling.requestsPerSecond),
-      ratio: ratio(ours.requestsPerSecond, ceiling.requestsPerSecond),
-      goal: "ratio >= 0.40",
-      met: ours.requestsPerSecond / ceiling.requestsPerSecond >= 0.4,
-    },
-    ingest_p50_ms: {
-      value: ours.p50,
-      unit: "ms",
-      ceiling: ceiling.p50,
-      ratio: ratio(ours.p50, Math.max(ceiling.p50, 0.001)),
-    },
-    ingest_p99_ms: {
-      value: ours.p99,
-      unit: "ms",
-      ceiling: ceiling.p99,
-      ratio: ratio(ours.p99, Math.max(ceiling.p99, 0.001)),
-      goal: "< 10 ms",
-      met: ours.p99 < 10,
-    },
+    ingest_requests_per_second: compared(
+      Math.round(ours.requestsPerSecond),
+      "req/s",
+      Math.round(ceiling.requestsPerSecond),
+      { text: "ratio >= 0.40", met: (_, r) => r >= 0.4 },
+    ),
+    ingest_p50_ms: compared(ours.p50, "ms", ceiling.p50),
+    ingest_p99_ms: compared(ours.p99, "ms", ceiling.p99, {
+      text: "< 10 ms",
+      met: (value) => value < 10,
+    }),
     ingest_non_2xx: {
       value: ours.non2xx + ours.errors,
       unit: "responses",

@@ -101,8 +101,7 @@ export const load = async (
   };
 };
 
-export const ratio = (value: number, ceiling: number) =>
-  Math.round((value / ceiling) * 1000) / 1000;
+const ratio = (value: number, ceiling: number) => Math.round((value / ceiling) * 1000) / 1000;
 
 /** Requests refused or waiters not answered ready: any at all is a failed run. */
 export const failuresFigure = (ours: number, bare: number): Figure => ({
@@ -139,13 +138,13 @@ export const percentile = (sorted: number[], p: number): number => {
 };
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (Linux only). */
-export const cpuMsOf = (pid: number): number => {
+const cpuMsOf = (pid: number): number | undefined => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
   } catch {
-    return 0; // gone: counted up to its last sample
+    return undefined; // gone
   }
 };
 
@@ -153,7 +152,7 @@ export const cpuMsOf = (pid: number): number => {
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** The pids of every process whose command name is `name` (redis-server, postgres). */
-export const pidsNamed = (name: string): number[] =>
+const pidsNamed = (name: string): number[] =>
   readdirSync("/proc")
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
@@ -165,33 +164,45 @@ export const pidsNamed = (name: string): number[] =>
     })
     .map(Number);
 
-/**
- * Starts measuring the CPU that groups of processes use; the function it returns tells, for
- * each group, the per cent of one core used since the start. Pids are taken at the start, so
- * start it once the processes (and their Postgres connections) exist.
- */
-export const cpuMeter = <K extends string>(groups: Record<K, number[]>) => {
-  const keys = Object.keys(groups) as K[];
-  const used = () => keys.map((key) => groups[key].reduce((sum, pid) => sum + cpuMsOf(pid), 0));
-  const before = used();
-  const started = performance.now();
-  return (): Record<K, number> => {
-    const after = used();
-    const elapsed = performance.now() - started;
-    return Object.fromEntries(
-      keys.map((key, i) => [
-        key,
-        Math.round((100 * ((after[i] ?? 0) - (before[i] ?? 0))) / elapsed),
-      ]),
-    ) as Record<K, number>;
-  };
+/** The local Redis and Postgres servers (every Postgres backend: the cluster is shared). */
+export const SERVER_PROCESSES = {
+  redis: () => pidsNamed("redis-server"),
+  postgres: () => pidsNamed("postgres"),
 };
 
-/** The pids of the local Redis and Postgres servers, for cpuMeter. */
-export const serverPids = () => ({
-  redis: pidsNamed("redis-server"),
-  postgres: pidsNamed("postgres"),
-});
+/**
+ * Starts measuring the CPU that groups of processes use; the function it returns tells, for
+ * each group, the ms of CPU used since the start and the per cent of one core. Each group lists
+ * its pids at both ends: a process that starts meanwhile (a Postgres backend) counts from its
+ * start, one that ends meanwhile is left out.
+ */
+export const cpuMeter = <K extends string>(groups: Record<K, () => number[]>) => {
+  const keys = Object.keys(groups) as K[];
+  const sample = () =>
+    keys.map((key) => {
+      const used = new Map<number, number>();
+      for (const pid of groups[key]()) {
+        const ms = cpuMsOf(pid);
+        if (ms !== undefined) used.set(pid, ms);
+      }
+      return used;
+    });
+  const before = sample();
+  const started = performance.now();
+  return () => {
+    const after = sample();
+    const elapsedMs = performance.now() - started;
+    const ms = {} as Record<K, number>;
+    const percent = {} as Record<K, number>;
+    keys.forEach((key, i) => {
+      let used = 0;
+      for (const [pid, now] of after[i] ?? []) used += now - (before[i]?.get(pid) ?? 0);
+      ms[key] = used;
+      percent[key] = Math.round((100 * used) / elapsedMs);
+    });
+    return { ms, percent };
+  };
+};
 
 /** The bench's API token (16+ characters, as the service requires). */
 export const BENCH_TOKEN = "bench-token-not-for-production";

@@ -1,35 +1,18 @@
 import { Redis } from "ioredis";
-import { createEventsQueue, jobIdFor } from "../src/ingest/queue.js";
+import { addEvents, createEventsQueue } from "../src/ingest/queue.js";
 import { createProducerRedis } from "../src/redis.js";
 import type { ServiceProcess } from "../test/helpers/process.js";
 import { dropPrefix } from "../test/helpers/redis.js";
 import { buildIdentityScenario } from "../test/helpers/scenario.js";
 import { waitFor } from "../test/helpers/wait-for.js";
 import {
-  cpuMsOf,
+  compared,
+  cpuMeter,
   type Figure,
-  pidsNamed,
-  ratio,
+  SERVER_PROCESSES,
   startBenchService,
   stopBenchService,
 } from "./lib.js";
-
-/** CPU used by the consumer, Redis and Postgres (every backend: the cluster is shared). */
-const cpuSnapshot = (consumerPid: number | undefined) => ({
-  consumer: consumerPid === undefined ? 0 : cpuMsOf(consumerPid),
-  redis: pidsNamed("redis-server").reduce((sum, pid) => sum + cpuMsOf(pid), 0),
-  postgres: new Map(pidsNamed("postgres").map((pid) => [pid, cpuMsOf(pid)])),
-});
-const cpuSince = (before: ReturnType<typeof cpuSnapshot>, consumerPid: number | undefined) => {
-  const after = cpuSnapshot(consumerPid);
-  let postgres = 0;
-  for (const [pid, ms] of after.postgres) postgres += ms - (before.postgres.get(pid) ?? 0);
-  return {
-    consumer: after.consumer - before.consumer,
-    redis: after.redis - before.redis,
-    postgres,
-  };
-};
 
 const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 50_000);
 /** The service's own defaults (config.ts) unless told. */
@@ -61,16 +44,13 @@ const fillQueue = async (prefix: string) => {
       EVENTS - added,
     );
     const receivedAt = new Date().toISOString();
-    await queue.addBulk(
+    await addEvents(
+      queue,
       events.map((event) => ({
-        name: "event",
-        data: {
-          body: JSON.stringify(event),
-          eventId: event.event_id,
-          receivedAt,
-          source: "webhook" as const,
-        },
-        opts: { jobId: jobIdFor(event.event_id) },
+        body: JSON.stringify(event),
+        eventId: event.event_id,
+        receivedAt,
+        source: "webhook" as const,
       })),
     );
     added += events.length;
@@ -93,7 +73,10 @@ const timeDrain = async (prefix: string, start: () => Promise<ServiceProcess>) =
     message: "first job",
   });
   const started = performance.now();
-  const cpuBefore = cpuSnapshot(consumer.child.pid);
+  const cpuUsed = cpuMeter({
+    consumer: () => (consumer.child.pid === undefined ? [] : [consumer.child.pid]),
+    ...SERVER_PROCESSES,
+  });
   const before = EVENTS - (await remaining());
   await waitFor(async () => (await remaining()) === 0, {
     timeoutMs: 240_000,
@@ -101,7 +84,7 @@ const timeDrain = async (prefix: string, start: () => Promise<ServiceProcess>) =
     message: "drained",
   });
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuSince(cpuBefore, consumer.child.pid);
+  const cpu = cpuUsed().ms;
   await stopBenchService(consumer);
   redis.disconnect();
   const drained = EVENTS - before;
@@ -146,14 +129,10 @@ export const benchProjection = async (env: { databaseUrl: string; prefix: string
   );
   await dropPrefix(env.prefix);
   const figures: Record<string, Figure> = {
-    projection_events_per_second: {
-      value: Math.round(ours),
-      unit: "events/s",
-      ceiling: Math.round(ceiling),
-      ratio: ratio(ours, ceiling),
-      goal: "ratio >= 0.50",
-      met: ours / ceiling >= 0.5,
-    },
+    projection_events_per_second: compared(Math.round(ours), "events/s", Math.round(ceiling), {
+      text: "ratio >= 0.50",
+      met: (_, r) => r >= 0.5,
+    }),
   };
   return figures;
 };

@@ -12,7 +12,7 @@ import {
   failuresFigure,
   load,
   presign,
-  serverPids,
+  SERVER_PROCESSES,
   startBenchService,
   startCounterProcess,
   stopBenchService,
@@ -101,10 +101,10 @@ const measureWaiters = async (
     // autocannon sends: node:http's client tops out near 2,600 requests/s here, autocannon
     // near the server's own rate.
     const cpuUsed = cpuMeter({
-      api: [api.child.pid as number],
-      worker: all.filter((s) => s !== api).map((s) => s.child.pid as number),
-      bench: [process.pid],
-      ...serverPids(),
+      api: () => [api.child.pid as number],
+      worker: () => all.filter((s) => s !== api).map((s) => s.child.pid as number),
+      bench: () => [process.pid],
+      ...SERVER_PROCESSES,
     });
     const started = performance.now();
     const sent = await load(`${api.url}/webhooks/seam`, deliveries, {
@@ -113,7 +113,7 @@ const measureWaiters = async (
     });
     const lastAccepted = performance.now();
     if (process.env.BENCH_DEBUG) {
-      const cpu = cpuUsed();
+      const cpu = cpuUsed().percent;
       process.stdout.write(
         `  sent in ${Math.round(lastAccepted - started)} ms (${Math.round(sent.requestsPerSecond)}/s, p50 ${sent.p50} ms, p99 ${sent.p99} ms); CPU %: api ${cpu.api}, worker ${cpu.worker}, bench ${cpu.bench}, Redis ${cpu.redis}, Postgres ${cpu.postgres}\n`,
       );

@@ -9,7 +9,7 @@ export type SeamEventJson = Record<string, unknown> & {
   occurred_at: string;
 };
 
-export type IdentityResources = {
+type IdentityResources = {
   acs_user_ids: string[];
   acs_credential_ids: string[];
   enrollment_automation_ids: string[];
@@ -123,18 +123,6 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
     deletionEvents: deletions,
   };
 };
-
-/** Each resource of the scenario with its type, in the API's vocabulary. */
-export const resourceList = (resources: IdentityResources) => [
-  ...resources.acs_user_ids.map((id) => ({ type: "acs_user" as const, id })),
-  ...resources.acs_credential_ids.map((id) => ({ type: "acs_credential" as const, id })),
-  ...resources.enrollment_automation_ids.map((id) => ({
-    type: "enrollment_automation" as const,
-    id,
-  })),
-  ...resources.phone_ids.map((id) => ({ type: "phone" as const, id })),
-  ...resources.client_session_ids.map((id) => ({ type: "client_session" as const, id })),
-];
 
 /** Events as a fixture, one line each, as replay and the tests' queue handle take them. */
 export const fixtureOf = (events: SeamEventJson[]): FixtureEvent[] =>
