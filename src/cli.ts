@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
 import { ConfigError, LOCAL_WEBHOOK_SECRET, loadConfig } from "./config.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
-import { AppError } from "./errors.js";
+import { AppError, toError } from "./errors.js";
 import { FixtureError, readFixture } from "./replay/fixture.js";
 import { type ReplayOptions, type ReplaySummary, replay } from "./replay/replay.js";
 import { BackfillError } from "./seam/backfill.js";
@@ -98,7 +98,7 @@ const parseBackfill = (args: string[], now: Date): Command => {
       options: { since: { type: "string" }, until: { type: "string" }, limit: { type: "string" } },
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(toError(error).message);
   }
   if (values.since === undefined) throw new UsageError("backfill needs --since");
   const since = parseTime("since", values.since, now);
@@ -126,7 +126,7 @@ export const parseCommand = (argv: string[], now: Date = new Date()): Command =>
     parsed = parseReplayArgs(rest);
   } catch (error) {
     // parseArgs explains unknown options and missing values well; keep its words.
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(toError(error).message);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
@@ -284,9 +284,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(
-        `seam-projector: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      process.stderr.write(`seam-projector: ${toError(error).stack}\n`);
       process.exitCode = 1;
     },
   );

@@ -62,3 +62,10 @@ export type ErrorBody = { error: { code: ErrorCode; message: string; field?: str
 export const errorBody = (code: ErrorCode, message: string, field?: string): ErrorBody => ({
   error: field === undefined ? { code, message } : { code, message, field },
 });
+
+/**
+ * Whatever was thrown, as an Error: the Error itself, or one whose message is the value's text.
+ * Log the result (`{ err: toError(error) }`): pino's serializer keeps its stack and cause.
+ */
+export const toError = (error: unknown): Error =>
+  error instanceof Error ? error : new Error(String(error));

@@ -5,6 +5,7 @@ import { createDeadLetters } from "./admin/dead-letters.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createDb, createPool } from "./db/client.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
+import { toError } from "./errors.js";
 import { createApp } from "./http/app.js";
 import type { HealthCheck } from "./http/health.js";
 import { createHttpServer } from "./http/server.js";
@@ -40,10 +41,7 @@ const migrateWhenReachable = async (config: Config, log: Logger, stopped: () => 
       log.info("database migrated");
       return true;
     } catch (error) {
-      log.warn(
-        { attempt, err: error instanceof Error ? error.message : String(error) },
-        "migration failed, retrying",
-      );
+      log.warn({ attempt, err: toError(error) }, "migration failed, retrying");
       await sleep(Math.min(500 * attempt, 5000));
     }
   }
@@ -258,10 +256,7 @@ const main = async () => {
         process.exit(0);
       },
       (error: unknown) => {
-        log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          "shutdown failed",
-        );
+        log.error({ err: toError(error) }, "shutdown failed");
         process.exit(1);
       },
     );
@@ -272,9 +267,7 @@ const main = async () => {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
-    process.stderr.write(
-      `seam-projector: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`seam-projector: ${toError(error).message}\n`);
     process.exit(1);
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { AppError } from "../errors.js";
+import { AppError, toError } from "../errors.js";
 import { bearerSecurity, jsonContent } from "../http/openapi.js";
 import { errorSchema } from "../readiness/schemas.js";
 import type { DeadLetters } from "./dead-letters.js";
@@ -123,10 +123,7 @@ const fromQueue = async <T>(operation: () => Promise<T>): Promise<T> => {
     return await operation();
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw new AppError(
-      "service_unavailable",
-      `queue unavailable: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new AppError("service_unavailable", `queue unavailable: ${toError(error).message}`);
   }
 };
 

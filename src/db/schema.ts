@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { resourceTypes } from "../shared/resources.js";
 
 /**
  * Every verified event, kept as received. The event id is the idempotency key: a second delivery
@@ -29,13 +30,7 @@ export const events = pgTable(
   ],
 );
 
-export const resourceTypes = [
-  "acs_user",
-  "acs_credential",
-  "enrollment_automation",
-  "phone",
-  "client_session",
-] as const;
+export { resourceTypes };
 
 /**
  * One row per Seam resource we have heard of, from an event or from a link. The link to a user

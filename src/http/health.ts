@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { toError } from "../errors.js";
 
 /** A named dependency check; it throws (or times out) when the dependency is not usable. */
 export type HealthCheck = { name: string; check: () => Promise<void> };
@@ -19,7 +20,7 @@ const runCheck = async ({ name, check }: HealthCheck): Promise<[string, string]>
     ]);
     return [name, "ok"];
   } catch (error) {
-    return [name, `fail: ${error instanceof Error ? error.message : String(error)}`];
+    return [name, `fail: ${toError(error).message}`];
   } finally {
     clearTimeout(timer);
   }

@@ -1,3 +1,4 @@
+import { toError } from "../errors.js";
 import { createBatcher } from "../util/batcher.js";
 import { addEvents, type EventJob, type EventsQueue } from "./queue.js";
 
@@ -49,7 +50,7 @@ export const createEnqueue = (
       await withTimeout(batcher.submit(job), options.timeoutMs);
       return { ok: true };
     } catch (error) {
-      return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      return { ok: false, reason: toError(error).message };
     }
   };
   return { enqueue, drain: batcher.drain };

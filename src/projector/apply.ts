@@ -1,14 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { arrayParam, type Db, runPrepared } from "../db/client.js";
 import { lockIdentitiesQuery, refreshDeletionsQuery } from "../readiness/resolve.js";
+import type { ResourceType } from "../shared/resources.js";
 import type { Classified, EventRecord } from "./classify.js";
-import {
-  evolve,
-  type ResourceChange,
-  type ResourceState,
-  type ResourceType,
-  sameState,
-} from "./evolve/index.js";
+import { evolve, type ResourceChange, type ResourceState, sameState } from "./evolve/index.js";
 
 /** What became of one job: `duplicate` when its event id was already recorded. */
 export type ApplyResult =

@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Db, isConnectionError } from "../db/client.js";
+import { toError } from "../errors.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
@@ -44,15 +45,12 @@ const applyIsolating = async (
     return await apply(db, classified);
   } catch (error) {
     if (classified.length === 1 || isConnectionError(error)) {
-      const failure = error instanceof Error ? error : new Error(String(error));
+      const failure = toError(error);
       return classified.map(() => failure);
     }
     return Promise.all(
       classified.map((item) =>
-        apply(db, [item]).then(
-          ([result]) => result as ApplyResult,
-          (single: unknown) => (single instanceof Error ? single : new Error(String(single))),
-        ),
+        apply(db, [item]).then(([result]) => result as ApplyResult, toError),
       ),
     );
   }

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db, Tx } from "../db/client.js";
+import type { Readiness } from "../shared/readiness.js";
 import { linkResources, type ResourceLinks } from "./link.js";
-import { type Readiness, readOneReadiness } from "./readiness.js";
+import { readOneReadiness } from "./readiness.js";
 import { lockIdentities, notifyReadiness, refreshDeletions } from "./resolve.js";
 
 /**

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, type Tx } from "../db/client.js";
 import { AppError } from "../errors.js";
-import type { ResourceType } from "../projector/evolve/index.js";
+import type { ResourceType } from "../shared/resources.js";
 
 /** The request field that lists each resource type (CONTRACT §5). */
 const LINK_FIELDS = {

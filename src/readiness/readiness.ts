@@ -1,28 +1,11 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
-import type { ResourceType } from "../projector/evolve/index.js";
-
-/** A linked resource whose deletion event has not been projected (CONTRACT §5). */
-type Blocker = { type: ResourceType; id: string };
-
-type Deletion = {
-  status: "pending" | "ready";
-  requested_at: string;
-  ready_at: string | null;
-};
-
-/** The readiness object of CONTRACT §5, exactly as the API answers it. */
-export type Readiness = {
-  user_identity_id: string;
-  ready: boolean;
-  blockers: Blocker[];
-  deletion: Deletion | null;
-};
+import type { Readiness } from "../shared/readiness.js";
 
 type ReadinessRow = {
   user_identity_id: string;
-  blockers: Blocker[];
-  status: Deletion["status"] | null;
+  blockers: Readiness["blockers"];
+  status: NonNullable<Readiness["deletion"]>["status"] | null;
   requested_at: string | null;
   ready_at: string | null;
 };

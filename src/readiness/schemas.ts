@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { resourceTypes } from "../db/schema.js";
+import { resourceTypes } from "../shared/resources.js";
 import type { LinkField } from "./link.js";
 
 /** Postgres prints UUIDs in lower case; comparing ids as text relies on ours being so too. */

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { toError } from "../errors.js";
 
 /** One line of a fixture: the body is the line's exact text, so it is signed as Seam sent it. */
 export type FixtureEvent = { line: number; eventId: string; body: string };
@@ -23,7 +24,7 @@ export const parseFixture = (text: string, source = "fixture"): FixtureEvent[] =
     try {
       json = JSON.parse(body);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = toError(error).message;
       throw new FixtureError(`${source}:${line}: not valid JSON (${reason})`);
     }
     if (typeof json !== "object" || json === null || Array.isArray(json)) {

@@ -1,5 +1,5 @@
 import { isSeamHttpApiError, SeamHttp } from "@seamapi/http/connect";
-import { AppError } from "../errors.js";
+import { AppError, toError } from "../errors.js";
 
 /**
  * The transport to the Seam API: `@seamapi/http` (its axios client with axios-retry), set up
@@ -114,7 +114,7 @@ export const toSeamError = (error: unknown, path: string): AppError => {
       status === undefined
         ? isHttpFailure(error) && TIMEOUT_CODES.has(error.code ?? "")
           ? "timed out"
-          : `failed (${error instanceof Error ? error.message : String(error)})`
+          : `failed (${toError(error).message})`
         : `answered ${status}`;
     return new AppError(
       "seam_api_unavailable",
@@ -142,7 +142,7 @@ export const createSeamHttp = (options: SeamClientOptions): SeamHttp => {
     });
   } catch (error) {
     // @seamapi/http checks the key's shape (seam_…) before any request.
-    throw new Error(`SEAM_API_KEY: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`SEAM_API_KEY: ${toError(error).message}`);
   }
 };
 

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { AppError } from "../errors.js";
+import { AppError, toError } from "../errors.js";
 import type { EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { linkIdentityResources } from "../readiness/deletion.js";
@@ -113,10 +113,7 @@ export const createEnricher = (options: EnricherOptions) => {
           const code = error instanceof AppError ? error.code : undefined;
           // A conflict is another identity's resource; not_found, one deleted meanwhile.
           const level = code === "conflict" || code === "not_found" ? "info" : "warn";
-          log[level](
-            { ...work, code, err: error instanceof Error ? error.message : String(error) },
-            "seam: enrichment skipped",
-          );
+          log[level]({ ...work, code, err: toError(error) }, "seam: enrichment skipped");
         })
         .finally(() => {
           running.delete(task);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import type { Sql } from "../db/client.js";
+import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
 
 export type ListenerOptions = {
@@ -54,10 +55,7 @@ export class ReadinessListener {
         onListen(reconnected);
       })
       .catch((error: unknown) => {
-        log.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          "LISTEN failed; postgres.js retries it",
-        );
+        log.warn({ err: toError(error) }, "LISTEN failed; postgres.js retries it");
       });
   }
 

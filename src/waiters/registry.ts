@@ -1,5 +1,6 @@
+import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { Readiness } from "../readiness/readiness.js";
+import type { Readiness } from "../shared/readiness.js";
 
 export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
 
@@ -151,7 +152,7 @@ export class WaiterRegistry {
     try {
       states = await this.#readChunked(identities);
     } catch (error) {
-      this.deps.log.warn({ err: errorMessage(error) }, "could not read waiters' state at close");
+      this.deps.log.warn({ err: toError(error) }, "could not read waiters' state at close");
     }
     for (const [identityId, waiters] of this.#byIdentity) {
       const readiness = states.get(identityId);
@@ -202,7 +203,7 @@ export class WaiterRegistry {
       } catch (error) {
         // The change is committed and its notification consumed: read again after a pause,
         // or the waiters would sleep through it until their timeout.
-        this.deps.log.warn({ err: errorMessage(error) }, "waiter wake-up read failed, retrying");
+        this.deps.log.warn({ err: toError(error) }, "waiter wake-up read failed, retrying");
         for (const identityId of identities) this.#dirty.add(identityId);
         this.#dirtySince ??= since;
         await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 500));
@@ -219,5 +220,3 @@ export class WaiterRegistry {
     return new Map(maps.flatMap((map) => [...map]));
   }
 }
-
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));

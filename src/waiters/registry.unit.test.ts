@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import type { Readiness } from "../readiness/readiness.js";
+import type { Readiness } from "../shared/readiness.js";
 import { WaiterRegistry } from "./registry.js";
 
 const log = pino({ level: "silent" });

@@ -1,4 +1,4 @@
-import type { Readiness } from "../readiness/readiness.js";
+import type { Readiness } from "../shared/readiness.js";
 import type { Waiter, WaiterRegistry } from "./registry.js";
 
 export type WaitDeps = {

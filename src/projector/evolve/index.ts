@@ -1,15 +1,15 @@
+import type { ResourceType } from "../../shared/resources.js";
 import { acsCredentialRules } from "./acs-credential.js";
 import { acsUserRules } from "./acs-user.js";
 import { clientSessionRules } from "./client-session.js";
 import { enrollmentAutomationRules } from "./enrollment-automation.js";
 import { phoneRules } from "./phone.js";
-import type { ResourceRules, ResourceType } from "./resource.js";
+import type { ResourceRules } from "./resource.js";
 
 export {
   evolve,
   type ResourceChange,
   type ResourceState,
-  type ResourceType,
   sameState,
   UNKNOWN,
 } from "./resource.js";

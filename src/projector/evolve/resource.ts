@@ -1,6 +1,4 @@
-import type { resourceTypes } from "../../db/schema.js";
-
-export type ResourceType = (typeof resourceTypes)[number];
+import type { ResourceType } from "../../shared/resources.js";
 
 /** What a projected event says about one resource. */
 export type ResourceChange = {

@@ -1,0 +1,13 @@
+/**
+ * The Seam resources that block a user identity's deletion (CONTRACT §5), by the names the API
+ * answers with. The bottom layer: every feature may import it, it imports nothing of theirs.
+ */
+export const resourceTypes = [
+  "acs_user",
+  "acs_credential",
+  "enrollment_automation",
+  "phone",
+  "client_session",
+] as const;
+
+export type ResourceType = (typeof resourceTypes)[number];
