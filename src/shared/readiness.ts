@@ -1,9 +1,9 @@
 import type { ResourceType } from "./resources.js";
 
 /** A linked resource whose deletion event has not been projected (CONTRACT §5). */
-export type Blocker = { type: ResourceType; id: string };
+type Blocker = { type: ResourceType; id: string };
 
-export type Deletion = {
+type Deletion = {
   status: "pending" | "ready";
   requested_at: string;
   ready_at: string | null;

@@ -1,4 +1,4 @@
-import { startTcpProxy } from "../test/helpers/tcp-proxy.js";
+import { connect, createServer, type Socket } from "node:net";
 
 /**
  * Counts one connection's statements from the bytes its client sends: every simple `Query`
@@ -37,23 +37,37 @@ const statementCounter = (onStatement: () => void) => {
  * `shared_preload_libraries` (not set on these machines). Assumes no TLS, as postgres.js
  * connects unless told otherwise.
  */
-const startStatementCounter = async (target: { host: string; port: number }) => {
-  let statements = 0;
-  const proxy = await startTcpProxy(target, {
-    observeClient: () =>
-      statementCounter(() => {
-        statements += 1;
-      }),
+const startStatementCounter = (target: { host: string; port: number }) =>
+  new Promise<{ port: number; statements: () => number }>((resolve) => {
+    let statements = 0;
+    const server = createServer((client) => {
+      const upstream = connect(target.port, target.host);
+      const drop = (socket: Socket) =>
+        socket
+          .on("error", () => client.destroy())
+          .on("close", () => {
+            client.destroy();
+            upstream.destroy();
+          });
+      drop(client);
+      drop(upstream);
+      client.on(
+        "data",
+        statementCounter(() => {
+          statements += 1;
+        }),
+      );
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      resolve({
+        port: typeof address === "object" && address ? address.port : 0,
+        statements: () => statements,
+      });
+    });
   });
-  return {
-    port: proxy.port,
-    /** Statements run through the proxy since it started. */
-    get statements() {
-      return statements;
-    },
-    close: proxy.close,
-  };
-};
 
 /*
  * The entry of the counter's own process (`node bench/.build/statement-counter.mjs`, PG_HOST
@@ -67,5 +81,5 @@ const counter = await startStatementCounter({
   port: Number(process.env.PG_PORT ?? 5432),
 });
 process.stdout.write(`port ${counter.port}\n`);
-setInterval(() => process.stdout.write(`statements ${counter.statements}\n`), 50);
-process.on("SIGTERM", () => void counter.close().then(() => process.exit(0)));
+setInterval(() => process.stdout.write(`statements ${counter.statements()}\n`), 50);
+process.on("SIGTERM", () => process.exit(0));

@@ -1,6 +1,6 @@
 import { Worker } from "bullmq";
-import { EVENTS_QUEUE } from "../src/ingest/queue.js";
-import { createWorkerRedis } from "../src/redis.js";
+import { EVENTS_QUEUE } from "../../src/ingest/queue.js";
+import { createWorkerRedis } from "../../src/redis.js";
 
 /**
  * The projection ceiling: the same queue drained by a BullMQ worker whose processor does

@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import postgres from "postgres";
+import type { ResourceType } from "../../src/shared/resources.js";
+
+/**
+ * Seam events as Seam sends them (the fields @seamapi/types requires of each type), made here
+ * so the bench depends on nothing in test/.
+ */
+type Event = Record<string, unknown> & { event_id: string; event_type: string };
+
+const ID_FIELD: Record<ResourceType, string> = {
+  acs_user: "acs_user_id",
+  acs_credential: "acs_credential_id",
+  enrollment_automation: "enrollment_automation_id",
+  phone: "device_id",
+  client_session: "client_session_id",
+};
+const DELETED: Record<ResourceType, string> = {
+  acs_user: "acs_user.deleted",
+  acs_credential: "acs_credential.deleted",
+  enrollment_automation: "enrollment_automation.deleted",
+  phone: "phone.deactivated",
+  client_session: "client_session.deleted",
+};
+
+const event = (eventType: string, at: Date, fields: Record<string, unknown>): Event => ({
+  event_id: randomUUID(),
+  event_type: eventType,
+  workspace_id: fields.workspace_id ?? randomUUID(),
+  created_at: at.toISOString(),
+  occurred_at: at.toISOString(),
+  ...fields,
+});
+
+const acsFields = () => ({ acs_system_id: randomUUID(), connected_account_id: randomUUID() });
+
+/** The event that reports a resource gone (`phone.deactivated` for a phone). */
+const deletionEvent = (type: ResourceType, id: string, at = new Date()): Event =>
+  event(DELETED[type], at, {
+    ...(type === "acs_user" || type === "acs_credential" ? acsFields() : {}),
+    [ID_FIELD[type]]: id,
+  });
+
+/**
+ * One app user's life in Seam, as the projection sees it: two ACS users with two credentials
+ * each (issued, one reissued, one invalidated), a phone, an enrollment automation and a client
+ * session, then the deletion of all of it. 17 events, a realistic mix of types.
+ */
+export const identityLifecycle = (start: Date): Event[] => {
+  let clock = start.getTime();
+  const at = () => {
+    clock += 1000;
+    return new Date(clock);
+  };
+  const workspace_id = randomUUID();
+  const acs = { ...acsFields(), workspace_id };
+  const events: Event[] = [];
+  const deletions: Event[] = [];
+  for (let u = 0; u < 2; u += 1) {
+    const acs_user_id = randomUUID();
+    events.push(event("acs_user.created", at(), { ...acs, acs_user_id }));
+    for (let c = 0; c < 2; c += 1) {
+      const acs_credential_id = randomUUID();
+      events.push(event("acs_credential.issued", at(), { ...acs, acs_credential_id }));
+      if (c === 0)
+        events.push(event("acs_credential.reissued", at(), { ...acs, acs_credential_id }));
+      else events.push(event("acs_credential.invalidated", at(), { ...acs, acs_credential_id }));
+      deletions.push(event("acs_credential.deleted", at(), { ...acs, acs_credential_id }));
+    }
+    deletions.push(event("acs_user.deleted", at(), { ...acs, acs_user_id }));
+  }
+  for (const type of ["phone", "enrollment_automation", "client_session"] as const) {
+    deletions.push(event(DELETED[type], at(), { workspace_id, [ID_FIELD[type]]: randomUUID() }));
+  }
+  return [...events, ...deletions];
+};
+
+export type BenchIdentity = {
+  id: string;
+  resources: { type: ResourceType; id: string }[];
+  /** One deletion event per resource: once all are projected, the identity is ready. */
+  deletionEvents: Event[];
+};
+
+/** Identities with one resource of each given type, and the events that delete them. */
+export const makeIdentities = (count: number, types: ResourceType[]): BenchIdentity[] =>
+  Array.from({ length: count }, () => {
+    const resources = types.map((type) => ({ type, id: randomUUID() }));
+    return {
+      id: randomUUID(),
+      resources,
+      deletionEvents: resources.map((resource) => deletionEvent(resource.type, resource.id)),
+    };
+  });
+
+const BARE_TABLE = `
+  create table if not exists bench_bare_resources (
+    resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
+
+/**
+ * Empties the tables, then links the identities' resources and requests their deletions in one
+ * statement per table: the state `PUT …/resources` and `POST …/deletion` leave (the API itself
+ * is not what is measured), and the baseline pipeline's table alike.
+ */
+export const seedIdentities = async (databaseUrl: string, identities: BenchIdentity[]) => {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(BARE_TABLE);
+    await sql`truncate events, resources, pending_deletions, bench_bare_resources`;
+    const rows = identities.flatMap((identity) =>
+      identity.resources.map((resource) => ({ identity: identity.id, ...resource })),
+    );
+    for (let i = 0; i < rows.length; i += 20_000) {
+      const chunk = rows.slice(i, i + 20_000);
+      const types = chunk.map((row) => row.type);
+      const ids = chunk.map((row) => row.id);
+      const owners = chunk.map((row) => row.identity);
+      await sql`
+        insert into resources (resource_type, resource_id, state, user_identity_id, linked_at)
+        select t, r, 'unknown', i, now()
+        from unnest(${types}::text[], ${ids}::uuid[], ${owners}::uuid[]) as x(t, r, i)`;
+      await sql`
+        insert into bench_bare_resources (resource_id, identity_id)
+        select r, i from unnest(${ids}::uuid[], ${owners}::uuid[]) as x(r, i)`;
+    }
+    const identityIds = identities.map((identity) => identity.id);
+    await sql`
+      insert into pending_deletions (user_identity_id, status)
+      select i, 'pending' from unnest(${identityIds}::uuid[]) as x(i)`;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+};

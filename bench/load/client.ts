@@ -1,0 +1,253 @@
+import { Agent, request } from "node:http";
+import autocannon from "autocannon";
+import { monotonicMs, serveRpc } from "../lib/ipc.js";
+import { credentialDeleted, type Delivery, presign } from "../lib/sign.js";
+
+/**
+ * The load generator: a process of its own, forked by the bench, never the one that holds what
+ * it measures. The bench forks one to send webhooks and, where a figure needs waiters, another
+ * to hold them, so that neither competes with the other for its event loop. Times are on
+ * CLOCK_MONOTONIC (`monotonicMs`), which the bench compares across processes.
+ */
+
+type LoadResult = {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  lastAnsweredAt: number;
+};
+
+const cannon = async (
+  url: string,
+  deliveries: Delivery[],
+  options: { connections: number } & ({ durationSeconds: number } | { amount: number }),
+): Promise<LoadResult> => {
+  let next = 0;
+  let lastAnsweredAt = 0;
+  const result = await autocannon({
+    url,
+    connections: options.connections,
+    ...("amount" in options ? { amount: options.amount } : { duration: options.durationSeconds }),
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (req) => {
+          const delivery = deliveries[next % deliveries.length] as Delivery;
+          next += 1;
+          return { ...req, body: delivery.body, headers: delivery.headers };
+        },
+        onResponse: () => {
+          lastAnsweredAt = monotonicMs();
+        },
+      },
+    ],
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    lastAnsweredAt,
+  };
+};
+
+/** One POST on a keep-alive agent; `sentAt` is when the request was handed to the socket. */
+const post = (agent: Agent, url: string, delivery: Delivery) =>
+  new Promise<{ status: number; sentAt: number; acceptedAt: number }>((resolve, reject) => {
+    let sentAt = 0;
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { ...delivery.headers, "content-length": Buffer.byteLength(delivery.body) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, sentAt, acceptedAt: monotonicMs() }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(delivery.body);
+    sentAt = monotonicMs();
+  });
+
+type Answer = { id: string; status: number; ready: boolean; at: number };
+
+/** The waiters this process holds: each resolves with its answer. */
+let held: Promise<Answer>[] = [];
+const heldRequests = new Set<ReturnType<typeof request>>();
+
+/**
+ * One long-poll (`poll`) or SSE stream (`sse`) on a connection of its own. `registered`
+ * resolves once the request is written (poll) or its first event has arrived (sse: the server
+ * has registered it and read its state).
+ */
+const hold = (agent: Agent, baseUrl: string, id: string, token: string, mode: "poll" | "sse") => {
+  let markRegistered = () => {};
+  const registered = new Promise<void>((resolve) => {
+    markRegistered = resolve;
+  });
+  const path =
+    mode === "poll"
+      ? `/v1/user_identities/${id}/deletion?wait=60`
+      : `/v1/user_identities/${id}/deletion/events`;
+  const answer = new Promise<Answer>((resolve) => {
+    const req = request(
+      `${baseUrl}${path}`,
+      { agent, headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          body += chunk;
+          if (mode === "sse") {
+            markRegistered();
+            if (body.includes('"ready":true')) {
+              resolve({ id, status: res.statusCode ?? 0, ready: true, at: monotonicMs() });
+              req.destroy();
+            }
+          }
+        });
+        res.on("end", () =>
+          resolve({
+            id,
+            status: res.statusCode ?? 0,
+            ready: body.includes('"ready":true'),
+            at: monotonicMs(),
+          }),
+        );
+        res.on("error", () => resolve({ id, status: 0, ready: false, at: monotonicMs() }));
+      },
+    );
+    heldRequests.add(req);
+    req.on("error", () => resolve({ id, status: 0, ready: false, at: monotonicMs() }));
+    req.on("close", () => heldRequests.delete(req));
+    if (mode === "poll") req.on("finish", markRegistered);
+    req.end();
+  });
+  return { registered, answer };
+};
+
+const webhookAgent = new Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 32 });
+const waiterAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+
+serveRpc({
+  /** Unique signed webhooks at `connections` for a time, after a warm-up that is not counted. */
+  ingest: async (
+    p: {
+      url: string;
+      connections: number;
+      warmupSeconds: number;
+      durationSeconds: number;
+      count: number;
+    },
+    measure,
+  ) => {
+    const deliveries = presign(Array.from({ length: p.count }, credentialDeleted));
+    const warmup = deliveries.slice(0, Math.floor(p.count / 5));
+    await cannon(p.url, warmup, { connections: p.connections, durationSeconds: p.warmupSeconds });
+    measure.start();
+    const result = await cannon(p.url, deliveries.slice(warmup.length), {
+      connections: p.connections,
+      durationSeconds: p.durationSeconds,
+    });
+    measure.end();
+    return result;
+  },
+
+  /** Every body once, as fast as `connections` go; when the first went and the last was answered. */
+  burst: async (p: { url: string; bodies: string[]; connections: number }, measure) => {
+    const deliveries = presign(p.bodies);
+    measure.start();
+    const firstSentAt = monotonicMs();
+    const result = await cannon(p.url, deliveries, {
+      connections: p.connections,
+      amount: deliveries.length,
+    });
+    measure.end();
+    return { ...result, firstSentAt };
+  },
+
+  /**
+   * The bodies at `rate` a second on 32 keep-alive connections, in order; for each marked one,
+   * when it was sent and when its 202 came back.
+   */
+  paced: async (p: { url: string; items: { body: string; mark?: string }[]; rate: number }, m) => {
+    const deliveries = presign(p.items.map((item) => item.body));
+    const marks: { mark: string; sentAt: number; acceptedAt: number }[] = [];
+    const sends: Promise<number>[] = [];
+    m.start();
+    const started = monotonicMs();
+    let next = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const due = Math.min(
+          deliveries.length,
+          Math.floor(((monotonicMs() - started) * p.rate) / 1000),
+        );
+        while (next < due) {
+          const item = p.items[next] as { mark?: string };
+          const sent = post(webhookAgent, p.url, deliveries[next] as Delivery);
+          next += 1;
+          sends.push(
+            sent.then(({ status, sentAt, acceptedAt }) => {
+              if (item.mark !== undefined) marks.push({ mark: item.mark, sentAt, acceptedAt });
+              return status;
+            }),
+          );
+        }
+        if (next < deliveries.length) setTimeout(tick, 1);
+        else resolve();
+      };
+      tick();
+    });
+    const statuses = await Promise.all(sends);
+    m.end();
+    return { marks, rejected: statuses.filter((status) => status !== 202).length };
+  },
+
+  /** One webhook: when it was sent and when its answer came. */
+  postOne: async (p: { url: string; body: string }) => {
+    const [delivery] = presign([p.body]);
+    return post(webhookAgent, p.url, delivery as Delivery);
+  },
+
+  /** Opens a waiter per id, 500 at a time so the accept queue never overflows. */
+  hold: async (
+    p: { baseUrl: string; ids: string[]; token: string; mode: "poll" | "sse" },
+    measure,
+  ) => {
+    measure.start();
+    for (let i = 0; i < p.ids.length; i += 500) {
+      const chunk = p.ids
+        .slice(i, i + 500)
+        .map((id) => hold(waiterAgent, p.baseUrl, id, p.token, p.mode));
+      await Promise.all(chunk.map((waiter) => waiter.registered));
+      held.push(...chunk.map((waiter) => waiter.answer));
+    }
+    return { held: held.length };
+  },
+
+  /** Every held waiter's answer (and forgets them). */
+  answers: async (_p: Record<string, never>, measure) => {
+    measure.start();
+    const answers = await Promise.all(held);
+    held = [];
+    return answers;
+  },
+
+  /** Drops every waiter still held. */
+  release: async () => {
+    for (const req of heldRequests) req.destroy();
+    heldRequests.clear();
+    held = [];
+    return {};
+  },
+});

@@ -1,0 +1,163 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { addEvents, createEventsQueue, EVENTS_QUEUE } from "../../src/ingest/queue.js";
+import { createProducerRedis } from "../../src/redis.js";
+import { cpuMeter, SERVER_PROCESSES } from "../lib/cpu.js";
+import { identityLifecycle } from "../lib/events.js";
+import { type Figure, figure, progress } from "../lib/figures.js";
+import { until } from "../lib/processes.js";
+import {
+  dropPrefix,
+  profileArgs,
+  REDIS_URL,
+  type Service,
+  startBenchServer,
+  startOurs,
+  stopAll,
+} from "../lib/services.js";
+
+const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 50_000);
+/** Concurrencies the no-op worker is tried at in the first round; the best serves every round. */
+const NOOP_CONCURRENCIES = [64, 128, 256, 512];
+
+/** Fills the queue with EVENTS realistic events (identity lifecycles), no consumer running. */
+const fillQueue = async (prefix: string) => {
+  await dropPrefix(prefix);
+  const redis = createProducerRedis(REDIS_URL);
+  const queue = createEventsQueue(redis, prefix);
+  await queue.waitUntilReady();
+  const start = new Date(Date.now() - 3_600_000);
+  let batch: { body: string; eventId: string; receivedAt: string; source: "webhook" }[] = [];
+  for (let added = 0; added < EVENTS; ) {
+    for (const event of identityLifecycle(start).slice(0, EVENTS - added)) {
+      batch.push({
+        body: JSON.stringify(event),
+        eventId: event.event_id,
+        receivedAt: new Date().toISOString(),
+        source: "webhook",
+      });
+      added += 1;
+    }
+    if (batch.length >= 1000 || added >= EVENTS) {
+      await addEvents(queue, batch);
+      batch = [];
+    }
+  }
+  await queue.close();
+  redis.disconnect();
+};
+
+type Drain = { perSecond: number; cpuUs: { consumer: number; redis: number; postgres: number } };
+
+/** Times a consumer from its first job taken to the last one done, by watching the lists. */
+const timeDrain = async (prefix: string, start: () => Promise<Service>): Promise<Drain> => {
+  const redis = new Redis(REDIS_URL);
+  const waiting = `${prefix}:${EVENTS_QUEUE}:wait`;
+  const remaining = async () =>
+    (await redis.llen(waiting)) + (await redis.llen(`${prefix}:${EVENTS_QUEUE}:active`));
+  const consumer = await start();
+  try {
+    // The clock starts when the first job leaves the waiting list: start-up is not counted.
+    await until(async () => (await redis.llen(waiting)) < EVENTS, {
+      timeoutMs: 30_000,
+      intervalMs: 2,
+      message: "first job taken",
+    });
+    const started = performance.now();
+    const cpu = cpuMeter({ consumer: () => [consumer.child.pid], ...SERVER_PROCESSES });
+    const before = EVENTS - (await remaining());
+    await until(async () => (await remaining()) === 0, {
+      timeoutMs: 300_000,
+      intervalMs: 10,
+      message: "queue drained",
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const used = cpu();
+    const drained = EVENTS - before;
+    // CPU µs per event: share of a core × seconds / events.
+    const perEvent = (percent: number) => Math.round((percent * seconds * 10_000) / drained);
+    return {
+      perSecond: Math.round(drained / seconds),
+      cpuUs: {
+        consumer: perEvent(used.consumer),
+        redis: perEvent(used.redis),
+        postgres: perEvent(used.postgres),
+      },
+    };
+  } finally {
+    await stopAll(consumer);
+    redis.disconnect();
+  }
+};
+
+const noop = (prefix: string, concurrency: number) =>
+  startBenchServer("noop-worker", {
+    QUEUE_PREFIX: prefix,
+    WORKER_CONCURRENCY: String(concurrency),
+  });
+
+const describe = (name: string, d: Drain) =>
+  `  ${name.padEnd(30)} ${d.perSecond} events/s  CPU µs per event: consumer ${d.cpuUs.consumer}, Redis ${d.cpuUs.redis}, Postgres ${d.cpuUs.postgres}`;
+
+/**
+ * EVENTS queued events drained into Postgres by seam-projector's worker role (its defaults),
+ * against a BullMQ worker whose processor does nothing, at its best concurrency (the ceiling).
+ */
+export const benchProjection = async (rounds: number): Promise<Record<string, Figure>> => {
+  const prefix = `bench-projection-${randomBytes(4).toString("hex")}`;
+  const ceiling: Drain[] = [];
+  const ours: Drain[] = [];
+  let best = NOOP_CONCURRENCIES[0] as number;
+  try {
+    for (let round = 1; round <= rounds; round += 1) {
+      progress(`projection: round ${round} of ${rounds}, ${EVENTS} events`);
+      if (round === 1) {
+        let bestRate = 0;
+        for (const concurrency of NOOP_CONCURRENCIES) {
+          await fillQueue(prefix);
+          const drain = await timeDrain(prefix, () => noop(prefix, concurrency));
+          progress(describe(`no-op worker, concurrency ${concurrency}`, drain));
+          if (drain.perSecond > bestRate) {
+            bestRate = drain.perSecond;
+            best = concurrency;
+            ceiling[0] = drain;
+          }
+        }
+      } else {
+        await fillQueue(prefix);
+        ceiling.push(await timeDrain(prefix, () => noop(prefix, best)));
+        progress(describe(`no-op worker (ceiling), ${best}`, ceiling.at(-1) as Drain));
+      }
+      await fillQueue(prefix);
+      ours.push(
+        await timeDrain(prefix, () =>
+          startOurs(
+            "worker",
+            { ROLE: "worker", QUEUE_PREFIX: prefix },
+            profileArgs("PROFILE_WORKER"),
+          ),
+        ),
+      );
+      progress(describe("seam-projector worker", ours.at(-1) as Drain));
+    }
+  } finally {
+    await dropPrefix(prefix);
+  }
+  return {
+    projection_events_per_second: figure({
+      unit: `events/s, ${EVENTS} queued events drained into Postgres (worker role, its defaults)`,
+      ours: ours.map((d) => d.perSecond),
+      ceiling: {
+        values: ceiling.map((d) => d.perSecond),
+        is: `a BullMQ worker doing nothing, at its best concurrency (${best}, of ${NOOP_CONCURRENCIES.join(", ")})`,
+      },
+      goal: { text: "ratio >= 0.65", met: (_, r) => (r ?? 0) >= 0.65 },
+    }),
+    projection_cpu_us_per_event: figure({
+      unit: "µs of the worker's CPU per event (Redis and Postgres beside it in the note)",
+      ours: ours.map((d) => d.cpuUs.consumer),
+      ceiling: { values: ceiling.map((d) => d.cpuUs.consumer), is: "the no-op worker" },
+      note: `Redis ${ours.map((d) => d.cpuUs.redis).join("/")} µs, Postgres ${ours.map((d) => d.cpuUs.postgres).join("/")} µs per event, by round`,
+    }),
+  };
+};
