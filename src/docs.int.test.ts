@@ -84,3 +84,11 @@ describe("docs/api.md", () => {
     expect(unserved).toEqual([]);
   });
 });
+
+describe("README.md", () => {
+  it("stays a first read: at most 14 KiB, and nothing outside the repository", async () => {
+    const readme = await readDoc("README.md");
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(14_336);
+    expect(readme).not.toContain("../");
+  });
+});
