@@ -26,6 +26,7 @@ export const createManualClock = () => {
   return {
     now: () => time,
     setTimer: (callback: () => void, ms: number) => {
+      if (ms === Number.POSITIVE_INFINITY) return () => {};
       const timer = { at: time + ms, callback };
       timers.add(timer);
       return () => void timers.delete(timer);
