@@ -102,7 +102,11 @@ export const startService = async (
     metrics: core.metrics,
     ...api?.routes,
   });
-  const { server, port } = await listen(app, config);
+  const { server, port } = await listen(app, config).catch(async (error: unknown) => {
+    // A port already taken: what was opened must not keep the process (or Redis) alive.
+    await closeInOrder([api?.drain, core.close]).catch(() => {});
+    throw error;
+  });
   const url = `http://${config.host}:${port}`;
   log.info({ url }, "listening");
   if (config.usingLocalDefaults) {
