@@ -1,33 +1,24 @@
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import type { ServerType } from "@hono/node-server";
-import { createDeadLetters } from "./admin/dead-letters.js";
+import { createApp } from "./app.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { createDb, createPool } from "./db/client.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { toError } from "./errors.js";
-import { createApp } from "./http/app.js";
-import type { HealthCheck } from "./http/health.js";
 import { createHttpServer } from "./http/server.js";
-import { createQueueGate } from "./ingest/backpressure.js";
-import { createEnqueue } from "./ingest/enqueue.js";
-import { createEventsQueue } from "./ingest/queue.js";
-import { createVerifier } from "./ingest/verify.js";
 import { createLogger, type Logger } from "./log.js";
-import { createMetrics } from "./metrics/metrics.js";
-import { READINESS_CHANNEL } from "./readiness/resolve.js";
-import { createReadinessService } from "./readiness/service.js";
-import { createProducerRedis, createWorkerRedis } from "./redis.js";
+import { type ApiRole, createApiRole } from "./roles/api.js";
+import { createCore } from "./roles/core.js";
+import { createWorkerRole } from "./roles/worker.js";
 import type { SeamApi } from "./seam/api.js";
-import { createEnricher } from "./seam/enrich.js";
-import { ReadinessListener } from "./waiters/listener.js";
-import { WaiterRegistry } from "./waiters/registry.js";
+import { closeInOrder } from "./shared/lifecycle.js";
+import type { Clock } from "./waiters/clock.js";
 
 export type RunningService = {
   url: string;
   close: () => Promise<void>;
   /** The API role's waiters, so in-process tests can see that a wait leaves nothing behind. */
-  waiters: WaiterRegistry | undefined;
+  waiters: ApiRole["waiting"] | undefined;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,11 +71,13 @@ const closeServer = (server: ServerType) =>
 export const startService = async (
   config: Config,
   log: Logger,
-  /** A Seam API client of the caller's (tests: short timeouts); else one from the config. */
-  overrides: { seamApi?: SeamApi } = {},
+  overrides: {
+    /** A Seam API client of the caller's (tests: short timeouts); else one from the config. */
+    seamApi?: SeamApi;
+    /** The waiters' clock (tests: a manual one); else the system's. */
+    clock?: Clock;
+  } = {},
 ): Promise<RunningService> => {
-  const servesApi = config.role !== "worker";
-  const runsWorker = config.role !== "api";
   let stopping = false;
   // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
   // First, so a malformed key stops start-up before anything is opened; loaded only then,
@@ -98,82 +91,22 @@ export const startService = async (
         })
       : undefined);
 
-  const sql = createPool(config.databaseUrl, {
-    max: config.databasePoolSize,
-    applicationName: `seam-projector-${config.role}`,
-  });
-  const db = createDb(sql);
-  const producerRedis = createProducerRedis(config.redisUrl);
-  producerRedis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
-  // Every role holds the queue: the API adds to it, and any role reports its depth in /metrics.
-  const queue = createEventsQueue(producerRedis, config.queuePrefix);
-  queue.on("error", () => {});
-  const enqueuer = servesApi
-    ? createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs })
-    : undefined;
-  const gate =
-    servesApi && config.queueMaxDepth > 0
-      ? createQueueGate({ maxDepth: config.queueMaxDepth, readDepth: () => queue.count() })
-      : undefined;
-  const now = () => new Date();
-  const enricher = seamApi && runsWorker ? createEnricher({ api: seamApi, db, log }) : undefined;
-
-  // API role: the readiness feature, this process's waiters, and the one LISTEN connection
-  // that wakes them (CONTRACT §5). A notification re-reads only the identities waited on.
-  const readiness = servesApi
-    ? createReadinessService(db, seamApi ? { discover: seamApi.listIdentityFootprint } : {})
-    : undefined;
-  const waiters = readiness
-    ? new WaiterRegistry({
-        read: readiness.read,
-        log,
-        // Called only once requests flow, after `metrics` below exists.
-        observeWake: (seconds) => metrics.waiterWakeSeconds.observe(seconds),
-      })
-    : undefined;
-  const metrics = createMetrics({
-    role: config.role,
-    queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
-    ...(waiters ? { waitersActive: () => waiters.size } : {}),
-  });
-  const listener = waiters
-    ? new ReadinessListener({
-        databaseUrl: config.databaseUrl,
-        channel: READINESS_CHANNEL,
-        onNotify: (identityId) => waiters.notify(identityId),
-        onListen: (reconnected) => {
-          if (reconnected) metrics.listenerReconnects.inc();
-          waiters.recheckAll();
-        },
-        log,
-      })
-    : undefined;
-
-  const health: HealthCheck[] = [
-    { name: "postgres", check: async () => void (await sql`select 1`) },
-    { name: "redis", check: async () => void (await producerRedis.ping()) },
-    ...(listener ? [{ name: "listener", check: () => listener.check(sql) }] : []),
-  ];
+  const core = createCore(config);
+  const api =
+    config.role === "worker"
+      ? undefined
+      : createApiRole({ config, log, core, seamApi, clock: overrides.clock });
   const app = createApp({
     log,
-    health,
-    metrics,
-    ...(enqueuer
-      ? {
-          ingest: {
-            verify: createVerifier(config.webhookSecrets, now),
-            enqueue: enqueuer.enqueue,
-            now,
-            bodyLimitBytes: config.webhookBodyLimitBytes,
-            metrics,
-            ...(gate ? { gate } : {}),
-          },
-        }
-      : {}),
-    ...(readiness && waiters ? { api: { readiness, waiters, tokens: config.apiTokens } } : {}),
-    ...(servesApi ? { admin: { queue, deadLetters: createDeadLetters(queue) } } : {}),
+    health: [...core.health, ...(api?.health ?? [])],
+    metrics: core.metrics,
+    ...api?.routes,
   });
-  const { server, port } = await listen(app, config);
+  const { server, port } = await listen(app, config).catch(async (error: unknown) => {
+    // A port already taken: what was opened must not keep the process (or Redis) alive.
+    await closeInOrder([api?.drain, core.close]).catch(() => {});
+    throw error;
+  });
   const url = `http://${config.host}:${port}`;
   log.info({ url }, "listening");
   if (config.usingLocalDefaults) {
@@ -181,50 +114,33 @@ export const startService = async (
       "using the local development webhook secret and API token from the README; set SEAM_WEBHOOK_SECRET and API_TOKENS outside development",
     );
   }
-
-  const workerRedis = runsWorker ? createWorkerRedis(config.redisUrl) : undefined;
-  workerRedis?.on("error", () => {});
-  // Imported only where a worker runs: the projector brings @seamapi/types' event schemas,
-  // about 35 MB resident that an API process never uses.
-  const projector = workerRedis
-    ? (await import("./projector/worker.js")).createProjector({
-        db,
-        connection: workerRedis,
-        prefix: config.queuePrefix,
-        concurrency: config.workerConcurrency,
-        batchSize: config.workerBatchSize,
-        log,
-        metrics,
-        ...(enricher ? { onProjected: enricher.onProjected } : {}),
-      })
-    : undefined;
+  // After listening: until the projector is loaded, the health routes answer already.
+  const worker =
+    config.role === "api" ? undefined : await createWorkerRole({ config, log, core, seamApi });
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
     // After migration, so the database exists (a first `npm start` creates it).
-    if (ok && !stopping) listener?.start();
-    if (ok && projector && !stopping) {
-      projector.start();
-      log.info({ concurrency: config.workerConcurrency }, "projector started");
-    }
+    if (!ok || stopping) return;
+    api?.start();
+    worker?.start();
   });
 
-  const close = async () => {
+  // In reverse order of building; each part is closed even when one before it fails.
+  const close = () => {
     stopping = true;
-    // Stop accepting, then answer every waiter with its current state (CONTRACT §6): the
-    // server cannot finish closing while long-polls and SSE streams hold their connections.
-    const serverClosed = closeServer(server);
-    await waiters?.close();
-    await serverClosed;
-    await listener?.close();
-    await migrated;
-    await projector?.close();
-    await enricher?.close();
-    await enqueuer?.drain();
-    await queue.close();
-    producerRedis.disconnect();
-    workerRedis?.disconnect();
-    await sql.end({ timeout: 5 });
+    return closeInOrder([
+      async () => {
+        // Stop accepting, then answer every waiter with its current state (CONTRACT §6): the
+        // server cannot finish closing while long-polls and SSE streams hold their connections.
+        const serverClosed = closeServer(server);
+        await closeInOrder([api?.drain, () => serverClosed]);
+      },
+      () => migrated,
+      worker?.close,
+      api?.close,
+      core.close,
+    ]);
   };
-  return { url, close, waiters };
+  return { url, close, waiters: api?.waiting };
 };
 
 const main = async () => {

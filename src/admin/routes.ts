@@ -1,17 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { AppError, toError } from "../errors.js";
-import { bearerSecurity, jsonContent } from "../http/openapi.js";
-import { errorSchema } from "../readiness/schemas.js";
+import { bearerSecurity } from "../http/openapi.js";
+import { errorResponse, jsonContent, openApiErrorResponses } from "../shared/api.js";
 import type { DeadLetters } from "./dead-letters.js";
 
 const security = bearerSecurity;
 const json = jsonContent;
-const errors = {
-  400: json(errorSchema, "A malformed job id or query; `field` names the input at fault."),
-  401: json(errorSchema, "Missing or unknown bearer token."),
-  503: json(errorSchema, "Redis did not answer."),
-};
-const notFound = { 404: json(errorSchema, "No failed job with this id.") };
+const errors = { ...openApiErrorResponses, 503: errorResponse("Redis did not answer.") };
+const notFound = { 404: errorResponse("No failed job with this id.") };
 
 const jobParams = z.object({
   job_id: z

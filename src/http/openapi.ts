@@ -34,12 +34,6 @@ const BEARER_SCHEME = "bearerAuth";
 /** The `security` of a route behind the bearer tokens. */
 export const bearerSecurity = [{ [BEARER_SCHEME]: [] }];
 
-/** A JSON response (or body) of a route, as the OpenAPI document describes it. */
-export const jsonContent = <T>(schema: T, description: string) => ({
-  content: { "application/json": { schema } },
-  description,
-});
-
 /** A router whose routes are described in the OpenAPI document as they are declared. */
 export const createOpenApiRouter = () => {
   const router = new OpenAPIHono({

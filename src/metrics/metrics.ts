@@ -23,12 +23,7 @@ export type QueueDepth = () => Promise<Record<string, number>>;
  * Every metric of the service, on a registry of its own (never prom-client's global one, so two
  * services in one test process do not collide). Names follow Prometheus conventions.
  */
-export const createMetrics = (options: {
-  role: string;
-  queueDepth?: QueueDepth;
-  /** Waiters registered in this process, read at scrape time. */
-  waitersActive?: () => number;
-}) => {
+export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }) => {
   const registry = new Registry();
   registry.setDefaultLabels({ role: options.role });
   collectDefaultMetrics({ register: registry });
@@ -85,18 +80,6 @@ export const createMetrics = (options: {
 
   for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooksReceived.inc({ outcome }, 0);
 
-  const waitersActive = options.waitersActive;
-  if (waitersActive) {
-    new Gauge({
-      name: "seam_projector_waiters_active",
-      help: "Long-poll and SSE waiters registered in this process",
-      registers: [registry],
-      collect() {
-        this.set(waitersActive());
-      },
-    });
-  }
-
   const queueDepth = options.queueDepth;
   if (queueDepth) {
     new Gauge({
@@ -115,7 +98,20 @@ export const createMetrics = (options: {
       },
     });
   }
-  return metrics;
+  return {
+    ...metrics,
+    /** An API process: its waiters registered now, read at scrape time. */
+    countWaiters: (waitersActive: () => number) => {
+      new Gauge({
+        name: "seam_projector_waiters_active",
+        help: "Long-poll and SSE waiters registered in this process",
+        registers: [registry],
+        collect() {
+          this.set(waitersActive());
+        },
+      });
+    },
+  };
 };
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { identityParams, linksBody, waitQuery } from "./schemas.js";
+import { identityParams } from "../shared/api.js";
+import { linksBody } from "./schemas.js";
 
 describe("request schemas", () => {
-  it("reads wait as whole seconds, above 60 as 60, and nothing else", () => {
-    expect(waitQuery.parse({})).toEqual({});
-    expect(waitQuery.parse({ wait: "0" })).toEqual({ wait: 0 });
-    expect(waitQuery.parse({ wait: "45" })).toEqual({ wait: 45 });
-    expect(waitQuery.parse({ wait: "61" })).toEqual({ wait: 60 });
-    expect(waitQuery.parse({ wait: "99999999999999999999" })).toEqual({ wait: 60 });
-    for (const wait of ["", "1.5", "-1", "1e3", " 5", "0x10", "five"]) {
-      expect(waitQuery.safeParse({ wait }).success).toBe(false);
-    }
-  });
-
   it("lower-cases ids, so they compare equal to what Postgres prints", () => {
     const id = "7B0C3A5E-2F4D-4C1B-9A8E-0D6F5E4C3B2A";
     expect(identityParams.parse({ user_identity_id: id })).toEqual({

@@ -3,21 +3,22 @@ import postgres from "postgres";
 import type { Sql } from "../db/client.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { WaitingEvents } from "./events.js";
 
 export type ListenerOptions = {
   databaseUrl: string;
   channel: string;
   /** Called with the payload of each notification (an identity id). */
   onNotify: (payload: string) => void;
-  /** Called after every successful LISTEN: the first (`false`) and each after a reconnect. */
-  onListen: (reconnected: boolean) => void;
+  /** Gets `listen:success` after every LISTEN (the first and each reconnect), `listen:error`. */
+  events: WaitingEvents;
   log: Logger;
 };
 
 /**
  * The one LISTEN connection of an API process. postgres.js's `listen` keeps a dedicated
- * connection and, when it drops, reconnects and listens again by itself, calling `onListen`
- * each time; the registry re-checks its waiters then, since notifications sent in between are
+ * connection and, when it drops, reconnects and listens again by itself, reporting
+ * `listen:success` each time; the registry re-checks its waiters then, since notifications sent in between are
  * lost. The connection carries an application name of its own so that /readyz can ask Postgres
  * whether it is really there, rather than trusting a flag set on the last connect.
  */
@@ -40,22 +41,23 @@ export class ReadinessListener {
 
   /**
    * Starts listening. If Postgres cannot be reached, the returned promise rejects, yet
-   * postgres.js keeps retrying the LISTEN on its own and `onListen` fires once it succeeds; so
+   * postgres.js keeps retrying the LISTEN on its own and `listen:success` follows once it does; so
    * this is called once, and never again (a second call would add a second subscriber).
    */
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    const { channel, onNotify, onListen, log } = this.options;
+    const { channel, onNotify, events, log } = this.options;
     this.#sql
       .listen(channel, onNotify, () => {
         const reconnected = this.#listened;
         this.#listened = true;
         log.debug({ channel, reconnected }, "listening for readiness notifications");
-        onListen(reconnected);
+        events.emit("listen:success", { reconnected });
       })
       .catch((error: unknown) => {
         log.warn({ err: toError(error) }, "LISTEN failed; postgres.js retries it");
+        events.emit("listen:error", { error: toError(error) });
       });
   }
 

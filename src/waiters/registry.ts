@@ -1,6 +1,8 @@
 import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Readiness } from "../shared/readiness.js";
+import { type Clock, systemClock } from "./clock.js";
+import type { WaitingEvents } from "./events.js";
 
 export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
 
@@ -21,6 +23,8 @@ export class Waiter {
   constructor(
     readonly identityId: string,
     private readonly onRelease: (waiter: Waiter) => void,
+    /** The registry's clock, which times this waiter's waits. */
+    readonly clock: Clock,
   ) {}
 
   /** True once the registry closed (shutdown): the waiter must answer with what it has. */
@@ -48,13 +52,12 @@ export class Waiter {
     if (!this.#unseen && !this.#ended && !signal.aborted && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(timer);
+          clearTimer();
           signal.removeEventListener("abort", done);
           this.#wake = undefined;
           resolve();
         };
-        // setTimeout treats anything above 2^31-1 ms as 1 ms; "forever" must stay forever.
-        const timer = setTimeout(done, Math.min(timeoutMs, 2 ** 31 - 1));
+        const clearTimer = this.clock.setTimer(done, timeoutMs);
         signal.addEventListener("abort", done, { once: true });
         this.#wake = done;
       });
@@ -83,20 +86,24 @@ export class WaiterRegistry {
   readonly #byIdentity = new Map<string, Set<Waiter>>();
   /** Identities notified and not yet re-read. */
   readonly #dirty = new Set<string>();
-  /** When the oldest notification still in `#dirty` arrived (performance.now()). */
+  /** When the oldest notification still in `#dirty` arrived (the clock's `now()`). */
   #dirtySince: number | undefined;
   #refreshing: Promise<void> | undefined;
   #closed = false;
+  readonly clock: Clock;
 
   constructor(
     private readonly deps: {
       read: ReadReadiness;
       log: Logger;
       retryDelayMs?: number;
-      /** Seconds from a notification to the answer of an identity's waiters. */
-      observeWake?: (seconds: number) => void;
+      /** Where wakes, failed reads and the close are reported. */
+      events?: WaitingEvents;
+      clock?: Clock;
     },
-  ) {}
+  ) {
+    this.clock = deps.clock ?? systemClock;
+  }
 
   /** How many waiters are registered, over all identities. */
   get size(): number {
@@ -115,7 +122,7 @@ export class WaiterRegistry {
    * read. After close, the waiter comes back already ended so it answers at once.
    */
   register(identityId: string): Waiter {
-    const waiter = new Waiter(identityId, (w) => this.#remove(w));
+    const waiter = new Waiter(identityId, (w) => this.#remove(w), this.clock);
     if (this.#closed) {
       waiter.end();
       return waiter;
@@ -129,7 +136,8 @@ export class WaiterRegistry {
   /** The readiness of `identityId` may have changed (a NOTIFY arrived). */
   notify(identityId: string): void {
     if (!this.#byIdentity.has(identityId)) return;
-    this.#dirtySince ??= performance.now();
+    this.deps.events?.emit("notify", { identityId });
+    this.#dirtySince ??= this.clock.now();
     this.#dirty.add(identityId);
     this.#scheduleRefresh();
   }
@@ -161,6 +169,7 @@ export class WaiterRegistry {
         waiter.end();
       }
     }
+    this.deps.events?.emit("close");
   }
 
   #remove(waiter: Waiter): void {
@@ -196,17 +205,20 @@ export class WaiterRegistry {
         for (const [identityId, readiness] of states) {
           for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
         }
-        if (since !== undefined && this.deps.observeWake) {
-          const seconds = (performance.now() - since) / 1000;
-          for (const _ of states) this.deps.observeWake(seconds);
-        }
+        this.deps.events?.emit("wake", {
+          identityIds: [...states.keys()],
+          seconds: since === undefined ? undefined : (this.clock.now() - since) / 1000,
+        });
       } catch (error) {
         // The change is committed and its notification consumed: read again after a pause,
         // or the waiters would sleep through it until their timeout.
         this.deps.log.warn({ err: toError(error) }, "waiter wake-up read failed, retrying");
+        this.deps.events?.emit("wake:error", { error: toError(error), identityIds: identities });
         for (const identityId of identities) this.#dirty.add(identityId);
         this.#dirtySince ??= since;
-        await new Promise((resolve) => setTimeout(resolve, this.deps.retryDelayMs ?? 500));
+        await new Promise<void>((resolve) =>
+          this.clock.setTimer(resolve, this.deps.retryDelayMs ?? 500),
+        );
       }
     }
   }

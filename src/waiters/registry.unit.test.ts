@@ -1,6 +1,8 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { Readiness } from "../shared/readiness.js";
+import { createManualClock } from "./clock.js";
+import { createWaitingEvents } from "./events.js";
 import { WaiterRegistry } from "./registry.js";
 
 const log = pino({ level: "silent" });
@@ -47,13 +49,32 @@ const until = async (check: () => boolean) => {
 };
 
 describe("WaiterRegistry", () => {
+  it("reports a wake with the identities woken and the seconds since their notification", async () => {
+    const reads = recordingRead();
+    const clock = createManualClock();
+    const events = createWaitingEvents();
+    const registry = new WaiterRegistry({ read: reads.read, log, clock, events });
+    const waiter = registry.register("a");
+    const open = reads.hold();
+    const woken = new Promise((resolve) => events.once("wake", resolve));
+    registry.notify("a");
+    await until(() => reads.calls.length === 1);
+    clock.advance(250);
+    open();
+    expect(await woken).toEqual({ identityIds: ["a"], seconds: 0.25 });
+    expect((await waiter.next(never, 0))?.user_identity_id).toBe("a");
+  });
+
   it("reads nothing for a notification nobody waits for", async () => {
     const reads = recordingRead();
     const registry = new WaiterRegistry({ read: reads.read, log });
     registry.notify("a");
     registry.recheckAll();
-    await new Promise((r) => setTimeout(r, 20));
-    expect(reads.calls).toEqual([]);
+    // Reads run in order: had "a" been read, it would come before (or with) the sentinel's.
+    const sentinel = registry.register("sentinel");
+    registry.notify("sentinel");
+    await sentinel.next(never, Number.POSITIVE_INFINITY);
+    expect(reads.calls).toEqual([["sentinel"]]);
   });
 
   it("wakes every waiter of an identity with one read, and notifications of one tick share it", async () => {
@@ -97,12 +118,17 @@ describe("WaiterRegistry", () => {
     expect(reads.calls).toEqual([["a", "c"]]);
   });
 
-  it("retries a failed wake-up read instead of dropping it", async () => {
+  it("retries a failed wake-up read after its pause instead of dropping it", async () => {
     let failures = 1;
     const calls: string[][] = [];
+    const clock = createManualClock();
+    const events = createWaitingEvents();
+    const failed = new Promise((resolve) => events.once("wake:error", resolve));
     const registry = new WaiterRegistry({
       log,
-      retryDelayMs: 10,
+      clock,
+      events,
+      retryDelayMs: 500,
       read: async (ids) => {
         calls.push(ids);
         if (failures-- > 0) throw new Error("connection lost");
@@ -111,27 +137,49 @@ describe("WaiterRegistry", () => {
     });
     const waiter = registry.register("a");
     registry.notify("a");
-    expect((await waiter.next(never, 1000))?.ready).toBe(true);
+    const answer = waiter.next(never, Number.POSITIVE_INFINITY);
+    expect(await failed).toMatchObject({
+      identityIds: ["a"],
+      error: { message: "connection lost" },
+    });
+    await until(() => clock.pending === 1);
+    clock.advance(499);
+    expect(calls).toEqual([["a"]]);
+    clock.advance(1);
+    expect((await answer)?.ready).toBe(true);
     expect(calls).toEqual([["a"], ["a"]]);
   });
 
-  it("times out, honours an abort, and leaves nothing behind on release", async () => {
+  it("times out when its time is up and not before, honours an abort, and leaves nothing behind on release", async () => {
     const reads = recordingRead();
-    const registry = new WaiterRegistry({ read: reads.read, log });
+    const clock = createManualClock();
+    const registry = new WaiterRegistry({ read: reads.read, log, clock });
     const waiter = registry.register("a");
-    const started = Date.now();
-    expect(await waiter.next(never, 50)).toBeUndefined();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    let timedOut = false;
+    const timeout = waiter.next(never, 30_000).then((readiness) => {
+      timedOut = true;
+      return readiness;
+    });
+    clock.advance(29_999);
+    await Promise.resolve();
+    expect(timedOut).toBe(false);
+    expect(clock.pending).toBe(1);
+    clock.advance(1);
+    expect(await timeout).toBeUndefined();
+    expect(clock.pending).toBe(0);
     const abort = new AbortController();
     const pending = waiter.next(abort.signal, 10_000);
     abort.abort();
     expect(await pending).toBeUndefined();
+    expect(clock.pending).toBe(0);
     waiter.release();
     waiter.release();
     expect(registry.size).toBe(0);
     registry.notify("a");
-    await new Promise((r) => setTimeout(r, 20));
-    expect(reads.calls).toEqual([]);
+    const sentinel = registry.register("sentinel");
+    registry.notify("sentinel");
+    await sentinel.next(never, Number.POSITIVE_INFINITY);
+    expect(reads.calls).toEqual([["sentinel"]]);
   });
 
   it("answers every waiter with its current state at close, and new waiters at once", async () => {

@@ -48,7 +48,8 @@ export const followWait = async (
     idleMs?: number;
   },
 ): Promise<Readiness> => {
-  const deadline = Date.now() + options.timeoutMs;
+  const clock = waiter.clock;
+  const deadline = clock.now() + options.timeoutMs;
   let current = first;
   let shown = JSON.stringify(first);
   const take = async (update: Readiness | undefined) => {
@@ -61,7 +62,7 @@ export const followWait = async (
     return true;
   };
   while (!settled(current) && !waiter.ended && !options.signal.aborted) {
-    const remaining = deadline - Date.now();
+    const remaining = deadline - clock.now();
     if (remaining <= 0) break;
     const idleMs = options.idleMs ?? Number.POSITIVE_INFINITY;
     const update = await waiter.next(options.signal, Math.min(remaining, idleMs));
@@ -69,7 +70,7 @@ export const followWait = async (
     if (
       update === undefined &&
       !changed &&
-      Date.now() < deadline &&
+      clock.now() < deadline &&
       !waiter.ended &&
       !options.signal.aborted
     ) {

@@ -1,17 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import {
   deletionEvent,
-  followEvents,
   type Readiness,
   type ReadinessService,
   readEvents,
   startReadinessService,
 } from "../../test/helpers/readiness.js";
-import { dropPrefix, testPrefix } from "../../test/helpers/redis.js";
-import { startTcpProxy } from "../../test/helpers/tcp-proxy.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
 /** Runs `task` over `items`, `limit` at a time (1,000 requests at once would only queue). */
@@ -73,22 +70,6 @@ describe("waiters", () => {
       expect(body).toMatchObject({ ready: true, blockers: [], deletion: { status: "ready" } });
       expect(answeredAt - acceptedAt).toBeLessThan(200);
       await waitFor(() => api.waiters.size === 0);
-    });
-
-    it("answers after S seconds with ready false when nothing happens", async () => {
-      const { identity, phoneIds } = await pendingIdentity();
-      const started = performance.now();
-      const response = await api.waitDeletion(identity, 1);
-      const elapsed = performance.now() - started;
-      expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({
-        ready: false,
-        blockers: [{ type: "phone", id: phoneIds[0] }],
-        deletion: { status: "pending", ready_at: null },
-      });
-      expect(elapsed).toBeGreaterThanOrEqual(1000);
-      expect(elapsed).toBeLessThan(1500);
-      expect(api.waiters.size).toBe(0);
     });
 
     it("leaves the registry empty when the client goes away", async () => {
@@ -168,21 +149,16 @@ describe("waiters", () => {
       const identities = await Promise.all(Array.from({ length: 20 }, () => pendingIdentity()));
       const waits = identities.map(({ identity }) => api.waitDeletion(identity, 30));
       await waitFor(() => api.waiters.size === 20);
+      const relistened = once(api.waiters.events, "listen:success");
       const [terminated] = await api.database
         .sql`select pg_terminate_backend(${before as number}) as ok`;
       expect(terminated?.ok).toBe(true);
-      const after = await waitFor(
-        async () => {
-          const pid = await listenerPid();
-          return pid !== undefined && pid !== before ? pid : undefined;
-        },
-        { message: "listener reconnected" },
-      );
+      expect(await relistened).toEqual([{ reconnected: true }]);
+      const after = await listenerPid();
+      expect(after).toBeTypeOf("number");
       expect(after).not.toBe(before);
       // The operator sees it: the reconnect is counted once the LISTEN is back.
-      await waitFor(async () => (await reconnects()) === reconnectsBefore + 1, {
-        message: "listener_reconnects_total counted the reconnect",
-      });
+      expect(await reconnects()).toBe(reconnectsBefore + 1);
       for (const { phoneIds } of identities) {
         expect((await api.sendEvent(deletionEvent("phone", phoneIds[0] as string))).status).toBe(
           202,
@@ -246,97 +222,5 @@ describe("waiters", () => {
       await response.body?.cancel().catch(() => {});
       await waitFor(() => api.waiters.size === 0, { message: "registry empty", timeoutMs: 2000 });
     });
-  });
-});
-
-describe("waiters across a lost connection and a shutdown", () => {
-  let database: TestDatabase;
-  const prefix = testPrefix();
-  afterAll(async () => {
-    await database?.drop();
-    await dropPrefix(prefix);
-  });
-
-  it("re-checks every waiter after the listener reconnects, so a notification lost meanwhile still wakes them", async () => {
-    database = await createTestDatabase({ max: 2 });
-    const target = new URL(database.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    // The API process reaches Postgres through the proxy; the worker goes straight to it.
-    const api = await startReadinessService({
-      role: "api",
-      database,
-      databaseUrl: viaProxy.toString(),
-      prefix,
-    });
-    const worker = await startReadinessService({
-      role: "worker",
-      database,
-      prefix,
-      secret: api.secret,
-    });
-    try {
-      const identity = randomUUID();
-      const phone = randomUUID();
-      await api.requestDeletion(identity, { phone_ids: [phone] });
-      // An SSE stream, so the test knows when the waiter has read its first state: cutting
-      // the connection before that read would fail the read, not test the re-check.
-      const stream = await api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
-      const events = followEvents(stream);
-      expect(await events.next()).toMatchObject({ ready: false });
-      let answered = false;
-      // Without the re-check, no second event would come until the stream is closed.
-      const waiting = events.next().then((readiness) => {
-        answered = true;
-        return readiness;
-      });
-      await proxy.cut();
-      // Ingress needs only Redis; the worker projects and NOTIFYs while nobody listens.
-      expect((await api.sendEvent(deletionEvent("phone", phone))).status).toBe(202);
-      await waitFor(
-        async () => {
-          const rows = await database.sql`
-          select 1 from pending_deletions where user_identity_id = ${identity} and status = 'ready'`;
-          return rows.length === 1;
-        },
-        { message: "projected while the listener was cut off" },
-      );
-      expect(answered).toBe(false);
-      await proxy.restore();
-      const readiness = await waiting;
-      expect(readiness).toMatchObject({ ready: true, deletion: { status: "ready" } });
-    } finally {
-      await api.close();
-      await worker.close();
-      await proxy.close();
-    }
-  });
-
-  it("answers waiters with their current state on shutdown", async () => {
-    const api = await startReadinessService({ role: "all", database, prefix });
-    try {
-      const identity = randomUUID();
-      const phone = randomUUID();
-      await api.requestDeletion(identity, { phone_ids: [phone] });
-      const longPoll = api.waitDeletion(identity, 60);
-      const stream = api.call("GET", `/v1/user_identities/${identity}/deletion/events`);
-      await waitFor(() => api.waiters.size === 2);
-      const started = performance.now();
-      await api.stop();
-      expect(performance.now() - started).toBeLessThan(3000);
-      const response = await longPoll;
-      expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({
-        ready: false,
-        blockers: [{ type: "phone", id: phone }],
-        deletion: { status: "pending" },
-      });
-      const events = await readEvents(await stream);
-      expect(events.map((r) => r.deletion?.status)).toEqual(["pending"]);
-      expect(api.waiters.size).toBe(0);
-    } finally {
-      await api.close();
-    }
   });
 });

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import { createApp } from "../../src/http/app.js";
+import { createApp } from "../../src/app.js";
 import { createEnqueue } from "../../src/ingest/enqueue.js";
 import { createEventsQueue } from "../../src/ingest/queue.js";
 import { createVerifier } from "../../src/ingest/verify.js";

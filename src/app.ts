@@ -1,18 +1,20 @@
 import { Hono } from "hono";
-import { BOARD_PATH, boardRoutes } from "../admin/board.js";
-import type { DeadLetters } from "../admin/dead-letters.js";
-import { deadLetterRoutes } from "../admin/routes.js";
-import type { EventsQueue } from "../ingest/queue.js";
-import { type IngestRouteDeps, ingestRoutes } from "../ingest/route.js";
-import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics/metrics.js";
-import { metricsRoutes } from "../metrics/route.js";
-import { type ReadinessRouteDeps, readinessRoutes } from "../readiness/routes.js";
-import { bearerAuth } from "./auth.js";
-import { createOnError, notFound } from "./errors.js";
-import { type HealthCheck, healthRoutes } from "./health.js";
-import { createOpenApiRouter, mountDocs } from "./openapi.js";
-import { requestLogging } from "./request-log.js";
+import { BOARD_PATH, boardRoutes } from "./admin/board.js";
+import type { DeadLetters } from "./admin/dead-letters.js";
+import { deadLetterRoutes } from "./admin/routes.js";
+import { bearerAuth } from "./http/auth.js";
+import { createOnError, notFound } from "./http/errors.js";
+import { type HealthCheck, healthRoutes } from "./http/health.js";
+import { createOpenApiRouter, mountDocs } from "./http/openapi.js";
+import { requestLogging } from "./http/request-log.js";
+import type { EventsQueue } from "./ingest/queue.js";
+import { type IngestRouteDeps, ingestRoutes } from "./ingest/route.js";
+import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics/metrics.js";
+import { metricsRoutes } from "./metrics/route.js";
+import { readinessRoutes } from "./readiness/routes.js";
+import type { ReadinessService } from "./readiness/service.js";
+import type { Waiting } from "./waiters/waiting.js";
 
 export type AppDeps = {
   log: Logger;
@@ -21,12 +23,13 @@ export type AppDeps = {
   metrics?: Pick<Metrics, "registry">;
   /** Absent in a worker process, which serves health and metrics only (CONTRACT §2). */
   ingest?: IngestRouteDeps;
-  /** The `/v1` query API, its OpenAPI document and `/docs`; absent in a worker process. */
-  api?: ReadinessRouteDeps & { tokens: string[] };
+  /** The `/v1` query API, its waiting routes, the OpenAPI document and `/docs`. */
+  api?: { readiness: ReadinessService; waiting: Pick<Waiting, "routes">; tokens: string[] };
   /** The dead-letter routes and Bull Board, behind the same tokens as `/v1`. */
   admin?: { queue: EventsQueue; deadLetters: DeadLetters };
 };
 
+/** The HTTP app of one process: the http/ toolkit around the routes of the features it runs. */
 export const createApp = (deps: AppDeps) => {
   const app = new Hono();
   app.onError(createOnError(deps.log));
@@ -44,7 +47,8 @@ export const createApp = (deps: AppDeps) => {
       deadLetterRoutes(router, deps.admin.deadLetters);
       router.route(BOARD_PATH, boardRoutes(deps.admin.queue));
     }
-    readinessRoutes(router, deps.api);
+    readinessRoutes(router, deps.api.readiness);
+    deps.api.waiting.routes(router);
     mountDocs(router);
     app.route("/", router);
   }

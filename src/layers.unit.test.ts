@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const SRC = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The layers of src/, lowest first: a folder (or a file at the top of src/) may import its own
+ * layer's modules only from itself, and anything in a lower layer; never a layer above, never a
+ * sibling in its own layer. `http/` is a toolkit: it sees only the bottom, never a feature. Only
+ * the composition root (app.ts, roles/, main.ts, cli.ts) assembles features.
+ */
+const LAYERS: string[][] = [
+  ["errors.ts", "log.ts", "config.ts", "util"],
+  ["shared"],
+  ["db", "redis.ts"],
+  ["http"],
+  ["metrics"],
+  ["ingest", "replay"],
+  ["readiness", "waiters"],
+  ["seam"],
+  ["projector"],
+  ["admin"],
+  ["app.ts"],
+  ["roles"],
+  ["main.ts", "cli.ts"],
+];
+
+/** The unit a path inside src/ belongs to: its top folder, or the file itself at the top. */
+const unitOf = (path: string) => (path.split("/")[0] ?? path).replace(/\.js$/, ".ts");
+const rankOf = (unit: string) => LAYERS.findIndex((layer) => layer.includes(unit));
+
+type Edge = { from: string; to: string };
+
+/** Every import between two units that breaks the order, as `from -> to`. */
+const violations = (edges: Edge[]): string[] =>
+  edges.flatMap(({ from, to }) => {
+    const [a, b] = [unitOf(from), unitOf(to)];
+    if (a === b) return [];
+    const [ra, rb] = [rankOf(a), rankOf(b)];
+    if (ra < 0 || rb < 0) return [`${from} -> ${to} (a unit in no layer)`];
+    return rb < ra ? [] : [`${from} -> ${to}`];
+  });
+
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+
+const IMPORT = /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
+
+/**
+ * Every relative import of src/'s code that stays inside src/. Tests are left out: a test is a
+ * client of the code, like the composition root, and may sign with replay/ to test ingest/.
+ */
+const importEdges = (): Edge[] =>
+  sourceFiles(SRC)
+    .filter((file) => !file.endsWith(".test.ts"))
+    .flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(IMPORT)].flatMap((match) => {
+        const target = relative(SRC, resolve(dirname(file), match[1] as string));
+        if (target.startsWith("..")) return [];
+        return [{ from: relative(SRC, file), to: target }];
+      }),
+    );
+
+describe("layers", () => {
+  it("finds the imports it checks", () => {
+    const edges = importEdges();
+    expect(edges.length).toBeGreaterThan(100);
+    expect(edges).toContainEqual({ from: "main.ts", to: "app.js" });
+  });
+
+  it("has no folder importing a folder above it or beside it", () => {
+    expect(violations(importEdges())).toEqual([]);
+  });
+
+  it("tells an upward import, a sideways one and an unplaced folder", () => {
+    expect(
+      violations([
+        { from: "http/app.ts", to: "readiness/routes.js" },
+        { from: "waiters/routes.ts", to: "readiness/schemas.js" },
+        { from: "readiness/routes.ts", to: "http/openapi.js" },
+        { from: "nowhere/x.ts", to: "errors.js" },
+      ]),
+    ).toEqual([
+      "http/app.ts -> readiness/routes.js",
+      "waiters/routes.ts -> readiness/schemas.js",
+      "nowhere/x.ts -> errors.js (a unit in no layer)",
+    ]);
+  });
+});

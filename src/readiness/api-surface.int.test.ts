@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ReadinessService,
+  startReadinessService,
+  TEST_TOKEN,
+} from "../../test/helpers/readiness.js";
+import { LOCAL_API_TOKEN } from "../config.js";
+
+/** The surface every /v1 route shares (CONTRACT §5): tokens, validation, the documentation. */
+describe("/v1 API surface", () => {
+  let api: ReadinessService;
+  beforeAll(async () => {
+    api = await startReadinessService();
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const expectError = async (response: Response, status: number, code: string, field?: string) => {
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as { error: Record<string, unknown> };
+    expect(body.error.code).toBe(code);
+    expect(typeof body.error.message).toBe("string");
+    expect(body.error.field).toBe(field);
+  };
+  describe("authentication", () => {
+    const path = () => `/v1/user_identities/${randomUUID()}/readiness`;
+    it("answers 401 without a token, with an unknown token, or a malformed header", async () => {
+      for (const authorization of [
+        undefined,
+        "Bearer not-a-token-we-know-0123",
+        `Bearer ${LOCAL_API_TOKEN}`,
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+      ]) {
+        const response = await fetch(`${api.url}${path()}`, {
+          headers: authorization === undefined ? {} : { authorization },
+        });
+        expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        await expectError(response, 401, "unauthorized");
+      }
+    });
+
+    it("checks the token before anything else: a bad id without a token is a 401", async () => {
+      const response = await fetch(`${api.url}/v1/user_identities/nope/readiness`);
+      await expectError(response, 401, "unauthorized");
+      const post = await fetch(`${api.url}/v1/user_identities/nope/deletion`, { method: "POST" });
+      await expectError(post, 401, "unauthorized");
+    });
+
+    it("accepts any configured token, case-insensitive scheme", async () => {
+      const response = await api.call("GET", path(), undefined, {
+        headers: {
+          authorization: `bearer ${TEST_TOKEN}`,
+        },
+      });
+      expect(response.status).toBe(200);
+    });
+  });
+
+  describe("validation", () => {
+    it.each([
+      ["GET", "readiness"],
+      ["PUT", "resources"],
+      ["POST", "deletion"],
+      ["GET", "deletion"],
+      ["GET", "deletion/events"],
+      ["DELETE", "deletion"],
+    ])(
+      "%s …/%s answers 400 naming user_identity_id for an id that is not a UUID",
+      async (method, tail) => {
+        for (const id of ["nope", "1234", `${randomUUID()}x`]) {
+          const response = await api.call(method, `/v1/user_identities/${id}/${tail}`);
+          await expectError(response, 400, "invalid_request", "user_identity_id");
+        }
+      },
+    );
+
+    it("names the list element that is not a UUID, and links nothing", async () => {
+      const identity = randomUUID();
+      const good = randomUUID();
+      const response = await api.link(identity, {
+        acs_user_ids: [good],
+        phone_ids: [randomUUID(), "x"],
+      });
+      await expectError(response, 400, "invalid_request", "phone_ids[1]");
+      expect((await api.readiness(identity)).blockers).toEqual([]);
+    });
+
+    it("refuses unknown fields, non-arrays, non-JSON and malformed JSON bodies", async () => {
+      const identity = randomUUID();
+      await expectError(
+        await api.link(identity, { acs_users_ids: [randomUUID()] }),
+        400,
+        "invalid_request",
+        "acs_users_ids",
+      );
+      await expectError(
+        await api.call("PUT", `/v1/user_identities/${identity}/resources`, {
+          acs_user_ids: randomUUID(),
+        }),
+        400,
+        "invalid_request",
+        "acs_user_ids",
+      );
+      const form = await fetch(`${api.url}/v1/user_identities/${identity}/resources`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: JSON.stringify({ acs_user_ids: [randomUUID()] }),
+      });
+      await expectError(form, 400, "invalid_request");
+      const malformed = await api.call(
+        "PUT",
+        `/v1/user_identities/${identity}/resources`,
+        undefined,
+        {
+          headers: { "content-type": "application/json" },
+        },
+      );
+      // An empty JSON body is malformed JSON.
+      await expectError(malformed, 400, "invalid_request");
+      expect((await api.readiness(identity)).blockers).toEqual([]);
+    });
+
+    it.each(["1.5", "-1", "abc", "", "1e3"])(
+      "answers 400 naming wait for wait=%s",
+      async (wait) => {
+        const identity = randomUUID();
+        expect((await api.requestDeletion(identity)).status).toBe(201);
+        const response = await api.call(
+          "GET",
+          `/v1/user_identities/${identity}/deletion?wait=${wait}`,
+        );
+        await expectError(response, 400, "invalid_request", "wait");
+      },
+    );
+  });
+
+  describe("documentation", () => {
+    it("serves an OpenAPI document of every /v1 route, without a token", async () => {
+      const response = await fetch(`${api.url}/openapi.json`);
+      expect(response.status).toBe(200);
+      const doc = (await response.json()) as {
+        openapi: string;
+        paths: Record<string, Record<string, { security?: unknown[] }>>;
+        components: { securitySchemes: Record<string, unknown> };
+      };
+      expect(doc.openapi).toMatch(/^3\./);
+      const base = "/v1/user_identities/{user_identity_id}";
+      expect(Object.keys(doc.paths).sort()).toEqual(
+        [
+          `${base}/deletion`,
+          `${base}/deletion/events`,
+          `${base}/readiness`,
+          `${base}/resources`,
+          "/admin/dead-letters",
+          "/admin/dead-letters/retry",
+          "/admin/dead-letters/{job_id}",
+          "/admin/dead-letters/{job_id}/retry",
+        ].sort(),
+      );
+      expect(Object.keys(doc.paths[`${base}/deletion`] ?? {}).sort()).toEqual([
+        "delete",
+        "get",
+        "post",
+      ]);
+      expect(doc.paths[`${base}/readiness`]?.get?.security).toEqual([{ bearerAuth: [] }]);
+      expect(doc.components.securitySchemes.bearerAuth).toMatchObject({
+        type: "http",
+        scheme: "bearer",
+      });
+    });
+
+    it("serves a readable reference at /docs", async () => {
+      const response = await fetch(`${api.url}/docs`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toContain("text/html");
+      expect(await response.text()).toContain("/openapi.json");
+    });
+  });
+});

@@ -1,0 +1,84 @@
+import { createDeadLetters } from "../admin/dead-letters.js";
+import type { AppDeps } from "../app.js";
+import type { Config } from "../config.js";
+import { createQueueGate } from "../ingest/backpressure.js";
+import { createEnqueue } from "../ingest/enqueue.js";
+import { createVerifier } from "../ingest/verify.js";
+import type { Logger } from "../log.js";
+import { READINESS_CHANNEL } from "../readiness/resolve.js";
+import { createReadinessService } from "../readiness/service.js";
+import type { SeamApi } from "../seam/api.js";
+import type { Clock } from "../waiters/clock.js";
+import { createWaiting } from "../waiters/waiting.js";
+import type { Core } from "./core.js";
+
+export type ApiRoleDeps = {
+  config: Config;
+  log: Logger;
+  core: Core;
+  /** With SEAM_API_KEY: discovery (`"discover": true`). */
+  seamApi?: SeamApi | undefined;
+  /** The waiters' clock; tests pass a manual one. */
+  clock?: Clock | undefined;
+};
+
+/**
+ * The API role: webhook ingress, the `/v1` readiness API with this process's waiters and the
+ * one LISTEN connection that wakes them (CONTRACT §5), the admin routes.
+ */
+export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps) => {
+  const { db, queue, metrics } = core;
+  const now = () => new Date();
+  const enqueuer = createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs });
+  const gate =
+    config.queueMaxDepth > 0
+      ? createQueueGate({ maxDepth: config.queueMaxDepth, readDepth: () => queue.count() })
+      : undefined;
+  const readiness = createReadinessService(
+    db,
+    seamApi ? { discover: seamApi.listIdentityFootprint } : {},
+  );
+  // A notification re-reads only the identities waited on.
+  const waiting = createWaiting({
+    databaseUrl: config.databaseUrl,
+    channel: READINESS_CHANNEL,
+    pool: core.sql,
+    read: readiness.read,
+    readOne: readiness.readOne,
+    log,
+    ...(clock ? { clock } : {}),
+  });
+  metrics.countWaiters(() => waiting.size);
+  waiting.events.on("wake", ({ identityIds, seconds }) => {
+    if (seconds === undefined) return;
+    for (const _ of identityIds) metrics.waiterWakeSeconds.observe(seconds);
+  });
+  waiting.events.on("listen:success", ({ reconnected }) => {
+    if (reconnected) metrics.listenerReconnects.inc();
+  });
+  const routes = {
+    ingest: {
+      verify: createVerifier(config.webhookSecrets, now),
+      enqueue: enqueuer.enqueue,
+      now,
+      bodyLimitBytes: config.webhookBodyLimitBytes,
+      metrics,
+      ...(gate ? { gate } : {}),
+    },
+    api: { readiness, waiting, tokens: config.apiTokens },
+    admin: { queue, deadLetters: createDeadLetters(queue) },
+  } satisfies Partial<AppDeps>;
+  return {
+    routes,
+    health: [waiting.health],
+    waiting,
+    /** Once the database exists: the listener starts. */
+    start: () => waiting.start(),
+    /** Answers every waiter with its current state and stops listening (CONTRACT §6). */
+    drain: () => waiting.close(),
+    /** Waits for the events being added to the queue. */
+    close: () => enqueuer.drain(),
+  };
+};
+
+export type ApiRole = ReturnType<typeof createApiRole>;

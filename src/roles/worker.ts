@@ -1,0 +1,46 @@
+import type { Config } from "../config.js";
+import type { HealthCheck } from "../http/health.js";
+import type { Logger } from "../log.js";
+import { createWorkerRedis } from "../redis.js";
+import type { SeamApi } from "../seam/api.js";
+import { createEnricher } from "../seam/enrich.js";
+import { closeInOrder } from "../shared/lifecycle.js";
+import type { Core } from "./core.js";
+
+type WorkerRoleDeps = {
+  config: Config;
+  log: Logger;
+  core: Core;
+  /** With SEAM_API_KEY: enrichment of projected events (src/seam). */
+  seamApi?: SeamApi | undefined;
+};
+
+/** The worker role: the projector on a Redis connection of its own, and the enricher. */
+export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRoleDeps) => {
+  const enricher = seamApi ? createEnricher({ api: seamApi, db: core.db, log }) : undefined;
+  const redis = createWorkerRedis(config.redisUrl);
+  redis.on("error", () => {});
+  // Imported only where a worker runs: the projector brings @seamapi/types' event schemas,
+  // about 35 MB resident that an API process never uses.
+  const { createProjector } = await import("../projector/worker.js");
+  const projector = createProjector({
+    db: core.db,
+    connection: redis,
+    prefix: config.queuePrefix,
+    concurrency: config.workerConcurrency,
+    batchSize: config.workerBatchSize,
+    log,
+    metrics: core.metrics,
+    ...(enricher ? { onProjected: enricher.onProjected } : {}),
+  });
+  return {
+    health: [] as HealthCheck[],
+    /** Once the database is migrated. */
+    start: () => {
+      projector.start();
+      log.info({ concurrency: config.workerConcurrency }, "projector started");
+    },
+    close: () =>
+      closeInOrder([() => projector.close(), () => enricher?.close(), () => redis.disconnect()]),
+  };
+};

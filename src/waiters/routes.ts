@@ -1,0 +1,119 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { bearerSecurity } from "../http/openapi.js";
+import {
+  deletionNotFound,
+  deletionNotRequested,
+  IDENTITY_PATH,
+  identityParams,
+  jsonContent,
+  openApiErrorResponses,
+  readinessSchema,
+} from "../shared/api.js";
+import { answerLater } from "./answer-later.js";
+import { clientSignal } from "./client-signal.js";
+import type { WaiterRegistry } from "./registry.js";
+import { waitQuery } from "./schemas.js";
+import { followWait, openWait, type WaitDeps } from "./wait.js";
+
+/** Seconds between SSE keep-alive comments, below the idle timeouts of common proxies. */
+const SSE_KEEPALIVE_MS = 15_000;
+
+const getDeletion = createRoute({
+  method: "get",
+  path: `${IDENTITY_PATH}/deletion`,
+  summary: "Wait until the deletion is ready (long-poll)",
+  description:
+    "Answers at once when the deletion is ready, otherwise as soon as it becomes ready (or is cancelled: `deletion` is then null), otherwise after `wait` seconds with the current readiness. Woken by Postgres notifications; no query runs while it waits.",
+  security: bearerSecurity,
+  request: { params: identityParams, query: waitQuery },
+  responses: {
+    200: jsonContent(readinessSchema, "The readiness object when ready, cancelled or timed out."),
+    ...openApiErrorResponses,
+    ...deletionNotFound,
+  },
+});
+
+const getDeletionEvents = createRoute({
+  method: "get",
+  path: `${IDENTITY_PATH}/deletion/events`,
+  summary: "Follow the deletion as Server-Sent Events",
+  description:
+    "One `readiness` event at once and one whenever the readiness object changes; the stream ends after the event that says `ready`, or after a cancel (`deletion` null).",
+  security: bearerSecurity,
+  request: { params: identityParams },
+  responses: {
+    200: {
+      content: { "text/event-stream": { schema: { type: "string" } } },
+      description: "`event: readiness` with the readiness object as `data`.",
+    },
+    ...openApiErrorResponses,
+    ...deletionNotFound,
+  },
+});
+
+/** While the process drains, answered waiters should not keep their connection open. */
+const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
+  if (waiters.closed) c.header("Connection", "close");
+};
+
+/** The waiting routes of CONTRACT §5 (long-poll and SSE), on the `/v1` OpenAPI router. */
+export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
+  router
+    .openapi(getDeletion, async (c) => {
+      const signal = clientSignal(c);
+      const { user_identity_id: id } = c.req.valid("param");
+      const { wait = 0 } = c.req.valid("query");
+      const opened = await openWait(deps, id);
+      if (opened === undefined) throw deletionNotRequested();
+      const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
+        opened.waiter.release(),
+      );
+      // Answered outside the middleware chain, so a waiter holds no middleware frames.
+      const later = answerLater(
+        c,
+        waiting.then((readiness) => ({
+          status: 200,
+          json: readiness,
+          ...(deps.registry.closed ? { headers: { Connection: "close" } } : {}),
+        })),
+      );
+      // The sentinel has no typed body: the answer written later is the 200 declared above.
+      if (later !== undefined) return later as never;
+      const readiness = await waiting;
+      closeIfDraining(c, deps.registry);
+      return c.json(readiness, 200);
+    })
+    .openapi(getDeletionEvents, async (c) => {
+      const signal = clientSignal(c);
+      const { user_identity_id: id } = c.req.valid("param");
+      const opened = await openWait(deps, id);
+      if (opened === undefined) throw deletionNotRequested();
+      c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back
+      return streamSSE(c, async (stream) => {
+        const gone = new AbortController();
+        stream.onAbort(() => gone.abort());
+        signal.addEventListener("abort", () => gone.abort(), { once: true });
+        if (signal.aborted) gone.abort();
+        let sequence = 0;
+        const send = (readiness: unknown) =>
+          stream.writeSSE({
+            event: "readiness",
+            data: JSON.stringify(readiness),
+            id: String(++sequence),
+          });
+        try {
+          await send(opened.current);
+          await followWait(opened, {
+            signal: gone.signal,
+            timeoutMs: Number.POSITIVE_INFINITY,
+            onChange: send,
+            onIdle: () => stream.write(": keep-alive\n\n").then(() => {}),
+            idleMs: SSE_KEEPALIVE_MS,
+          });
+        } finally {
+          opened.waiter.release();
+        }
+      });
+    });

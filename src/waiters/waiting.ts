@@ -1,0 +1,68 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Sql } from "../db/client.js";
+import type { HealthCheck } from "../http/health.js";
+import type { Logger } from "../log.js";
+import type { Readiness } from "../shared/readiness.js";
+import type { Clock } from "./clock.js";
+import { createWaitingEvents } from "./events.js";
+import { ReadinessListener } from "./listener.js";
+import { type ReadReadiness, WaiterRegistry } from "./registry.js";
+import { waitingRoutes } from "./routes.js";
+
+export type WaitingDeps = {
+  databaseUrl: string;
+  /** The NOTIFY channel whose payload is an identity id. */
+  channel: string;
+  /** The pool /readyz asks whether the listener's connection is there (never the listener's). */
+  pool: Sql;
+  read: ReadReadiness;
+  readOne: (identityId: string) => Promise<Readiness>;
+  log: Logger;
+  clock?: Clock;
+};
+
+/**
+ * Waiting, end to end, for one API process (CONTRACT §5, §6): the one LISTEN connection, the
+ * registry it wakes, and the long-poll and SSE routes that wait on it. After every LISTEN, the
+ * first and each reconnect, every registered waiter is re-read, since notifications sent while
+ * nobody listened are gone. Lifecycle is reported on `events`.
+ */
+export const createWaiting = (deps: WaitingDeps) => {
+  const events = createWaitingEvents();
+  const registry = new WaiterRegistry({
+    read: deps.read,
+    log: deps.log,
+    events,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  const listener = new ReadinessListener({
+    databaseUrl: deps.databaseUrl,
+    channel: deps.channel,
+    onNotify: (identityId) => registry.notify(identityId),
+    events,
+    log: deps.log,
+  });
+  events.on("listen:success", () => registry.recheckAll());
+  const health: HealthCheck = { name: "listener", check: () => listener.check(deps.pool) };
+  return {
+    events,
+    health,
+    /** Waiters registered now, over all identities. */
+    get size() {
+      return registry.size;
+    },
+    routes: (router: OpenAPIHono) => waitingRoutes(router, { registry, readOne: deps.readOne }),
+    /** Once the database exists (after migration): LISTEN, then keep listening. */
+    start: () => listener.start(),
+    /** Answers every waiter with its current state (CONTRACT §6), then stops listening. */
+    close: async () => {
+      try {
+        await registry.close();
+      } finally {
+        await listener.close();
+      }
+    },
+  };
+};
+
+export type Waiting = ReturnType<typeof createWaiting>;
