@@ -13,7 +13,7 @@ import { createQueueGate } from "./ingest/backpressure.js";
 import { createEnqueue } from "./ingest/enqueue.js";
 import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
-import { createLogger, type Logger } from "./log.js";
+import { chooseLogFormat, createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
@@ -238,7 +238,11 @@ const main = async () => {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel, { role: config.role });
+  const format = chooseLogFormat({
+    stdoutIsTTY: process.stdout.isTTY,
+    production: config.production,
+  });
+  const log = createLogger(config.logLevel, { role: config.role }, undefined, format);
   const service = await startService(config, log);
   let shuttingDown = false;
   const shutdown = (signal: string) => {
