@@ -1,5 +1,7 @@
 # Multi-stage: build with every dependency, run with production dependencies only, as non-root.
-FROM node:20-bookworm-slim AS build
+# Node 24, the current LTS, in both stages (the code keeps Node 20 as its floor, package.json's
+# engines; .ci/run runs the end-to-end tests on 24 as well, so what ships is what is tested).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm ci's postinstall applies these fixes to dependencies (patch-package).
@@ -9,7 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
 WORKDIR /app
 COPY --from=build /app/package.json ./

@@ -6,7 +6,13 @@ import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { AppError, toError } from "./errors.js";
 import { FixtureError, readFixture } from "./replay/fixture.js";
 import { type ReplayOptions, type ReplaySummary, replay } from "./replay/replay.js";
-import { BackfillError } from "./seam/backfill.js";
+import type { EventsFilter } from "./seam/api.js";
+import {
+  BACKFILL_OPTIONS,
+  BackfillError,
+  type BackfillFlags,
+  filterOfFlags,
+} from "./seam/backfill.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
 
@@ -30,6 +36,7 @@ backfill Reads the Seam API's /events/list from --since to --until (default: now
          and QUEUE_PREFIX from the environment). A time is ISO 8601 (2026-11-28T09:00:00Z) or
          a span before now: 90m, 6h, 2d.
   --limit <n>          events per request (default 500, Seam's own default)
+  --acs-user <id>      only that ACS user's events (also --user-identity, --acs-credential)
 
 migrate  Creates the database of DATABASE_URL if it is missing and applies the migrations.
 
@@ -43,7 +50,7 @@ export class UsageError extends Error {
 export type Command =
   | { kind: "help" }
   | { kind: "migrate" }
-  | { kind: "backfill"; since: Date; until: Date; limit?: number }
+  | { kind: "backfill"; since: Date; until: Date; limit?: number; filter?: EventsFilter }
   | {
       kind: "replay";
       file: string;
@@ -86,16 +93,12 @@ const parseTime = (name: string, raw: string, now: Date): Date => {
 };
 
 const parseBackfill = (args: string[], now: Date): Command => {
-  let values: {
-    since?: string | undefined;
-    until?: string | undefined;
-    limit?: string | undefined;
-  };
+  let values: BackfillFlags;
   try {
     ({ values } = parseArgs({
       args,
       strict: true,
-      options: { since: { type: "string" }, until: { type: "string" }, limit: { type: "string" } },
+      options: BACKFILL_OPTIONS,
     }));
   } catch (error) {
     throw new UsageError(toError(error).message);
@@ -105,7 +108,9 @@ const parseBackfill = (args: string[], now: Date): Command => {
   const until = values.until === undefined ? now : parseTime("until", values.until, now);
   if (since.getTime() >= until.getTime()) throw new UsageError("--since must be before --until");
   const limit = positiveNumber("limit", values.limit, true);
-  return { kind: "backfill", since, until, ...(limit === undefined ? {} : { limit }) };
+  const filter = filterOfFlags(values);
+  const optional = { ...(limit === undefined ? {} : { limit }), ...(filter && { filter }) };
+  return { kind: "backfill", since, until, ...optional };
 };
 
 /** Pure: reads the command line (without node and the script) or throws a UsageError. */

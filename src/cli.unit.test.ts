@@ -110,6 +110,22 @@ describe("parseCommand backfill", () => {
     });
   });
 
+  test("--user-identity, --acs-user and --acs-credential become /events/list filters", () => {
+    const id = "6e4cd3b5-0c9e-4a37-9a3b-3f2f0f1d2c11";
+    expect(parseCommand(["backfill", "--since", "1h", "--acs-user", id], now)).toEqual({
+      kind: "backfill",
+      since: new Date("2026-11-28T11:00:00.000Z"),
+      until: now,
+      filter: { acs_user_id: id },
+    });
+    expect(
+      parseCommand(
+        ["backfill", "--since", "1h", "--user-identity", id, "--acs-credential", id],
+        now,
+      ),
+    ).toMatchObject({ filter: { user_identity_id: id, acs_credential_id: id } });
+  });
+
   test.each([
     [["backfill"], "backfill needs --since"],
     [

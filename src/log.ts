@@ -1,16 +1,49 @@
+import { createRequire } from "node:module";
 import { pino } from "pino";
+import type PinoPretty from "pino-pretty";
 
 export type Logger = pino.Logger;
 
+/** `json`: one JSON object a line, for machines. `pretty`: coloured lines for a person. */
+export type LogFormat = "json" | "pretty";
+
 /**
- * JSON logs. Secrets never reach a log line: the paths below are redacted wherever they appear,
- * and request logging records method, path and status only, never headers or bodies.
+ * Pure: pretty only for a person watching a terminal in development. Production, tests (whose
+ * stdout is a pipe to the runner), a file, a pipe or a log collector get JSON, which is what
+ * they parse.
+ */
+export const chooseLogFormat = (runtime: {
+  stdoutIsTTY: boolean | undefined;
+  production: boolean;
+}): LogFormat => (runtime.stdoutIsTTY === true && !runtime.production ? "pretty" : "json");
+
+const require = createRequire(import.meta.url);
+
+/**
+ * pino-pretty is a devDependency: there where people run the service from a checkout (`npm run
+ * dev`), absent from the production image, where the format is JSON anyway. Loaded only when
+ * asked for; without it the logs stay JSON rather than the service failing to start.
+ */
+const loadPretty = (): typeof PinoPretty | undefined => {
+  try {
+    return require("pino-pretty") as typeof PinoPretty;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Secrets never reach a log line: the paths below are redacted wherever they appear, and
+ * request logging records method, path and status only, never headers or bodies. Pretty lines
+ * are formatted in this thread (no transport worker), so a line is written when it is logged
+ * and none is lost at exit.
  */
 export const createLogger = (
   level: string,
   base: Record<string, unknown> = {},
   /** stdout unless given (tests read the lines back). */
   destination?: pino.DestinationStream,
+  format: LogFormat = "json",
 ): Logger => {
   const options: pino.LoggerOptions = {
     level,
@@ -31,5 +64,18 @@ export const createLogger = (
       censor: "[redacted]",
     },
   };
+  const pretty = format === "pretty" ? loadPretty() : undefined;
+  if (pretty !== undefined) {
+    return pino(
+      options,
+      pretty({
+        colorize: destination === undefined,
+        ignore: "pid,hostname,service",
+        translateTime: "SYS:HH:MM:ss.l",
+        sync: true,
+        ...(destination === undefined ? {} : { destination }),
+      }),
+    );
+  }
   return destination ? pino(options, destination) : pino(options);
 };

@@ -6,7 +6,7 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { toError } from "./errors.js";
 import { createHttpServer } from "./http/server.js";
-import { createLogger, type Logger } from "./log.js";
+import { chooseLogFormat, createLogger, type Logger } from "./log.js";
 import { type ApiRole, createApiRole } from "./roles/api.js";
 import { createCore } from "./roles/core.js";
 import { createWorkerRole } from "./roles/worker.js";
@@ -154,7 +154,11 @@ const main = async () => {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel, { role: config.role });
+  const format = chooseLogFormat({
+    stdoutIsTTY: process.stdout.isTTY,
+    production: config.production,
+  });
+  const log = createLogger(config.logLevel, { role: config.role }, undefined, format);
   const service = await startService(config, log);
   let shuttingDown = false;
   const shutdown = (signal: string) => {

@@ -6,8 +6,8 @@ import {
 import { createSeamHttp, type SeamClientOptions, toSeamError } from "./client.js";
 
 /**
- * The Seam API calls this service makes, all reads, through `@seamapi/http` (1.83.0 has every
- * one of them). Each call follows the client's retry policy and fails with an AppError
+ * The Seam API calls this service makes, all reads, through `@seamapi/http` (1.102.0, the newest that
+ * still declares Node 20, has every one of them). Each call follows the client's retry policy and fails with an AppError
  * (`seam_api_*`, or `not_found`).
  */
 
@@ -26,12 +26,24 @@ type IdentityFootprint = {
   enrollment_automation_ids: string[];
 };
 
+/**
+ * Narrows `/events/list` to the events of one resource (filters added to the API after
+ * @seamapi/types 1.622.0): a backfill for one identity, ACS user or credential reads only its
+ * events instead of the workspace's.
+ */
+export type EventsFilter = {
+  user_identity_id?: string;
+  acs_user_id?: string;
+  acs_credential_id?: string;
+};
+
 type EventsPageQuery = {
   /** Exclusive bounds, as Seam's `between` is; ISO 8601. */
   after: string;
   before: string;
   limit: number;
   pageCursor?: string;
+  filter?: EventsFilter;
 };
 
 type EventsPage = {
@@ -53,7 +65,7 @@ export type SeamApi = {
 /**
  * Every item of a list, following `pagination.next_page_cursor` while `has_next_page` says so.
  * Of the lists discovery reads, only `/acs/credentials/list` is paged in the pinned API version
- * (@seamapi/types 1.622.0); the others answer everything at once and carry no pagination, which
+ * (@seamapi/types 1.721.0); the others answer everything at once and carry no pagination, which
  * the paginator reads as a last page. If Seam pages them later, this follows.
  */
 const listAll = async <TResponse, TKey extends keyof TResponse>(
@@ -95,7 +107,7 @@ const PAGE_LIMIT = 500;
 
 export const createSeamApi = (options: SeamClientOptions): SeamApi => {
   const seam = createSeamHttp(options);
-  // @seamapi/http 1.83.0 marks enrollment automations "undocumented" and refuses the call
+  // @seamapi/http 1.102.0 (like 1.83.0) marks enrollment automations "undocumented" and refuses the call
   // unless told; this opts in for that one route group, on the same client (same retries).
   const enrollmentAutomations = SeamHttpUserIdentitiesEnrollmentAutomations.fromClient(
     seam.client,
@@ -144,6 +156,7 @@ export const createSeamApi = (options: SeamClientOptions): SeamApi => {
     },
     listEventsPage: async (query) => {
       const request = seam.events.list({
+        ...query.filter,
         between: [query.after, query.before],
         limit: query.limit,
       });

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../config.js";
 import { createDb, createPool } from "../db/client.js";
 import { createEventsQueue } from "../ingest/queue.js";
-import { createSeamApi } from "./api.js";
+import { createSeamApi, type EventsFilter } from "./api.js";
 import { backfill } from "./backfill.js";
 
 /** `npm run cli -- backfill`: wires the backfill to the configured Seam, Postgres and Redis. */
@@ -11,6 +11,7 @@ export const runBackfill = async (command: {
   since: Date;
   until: Date;
   limit?: number;
+  filter?: EventsFilter;
 }): Promise<number> => {
   const config = loadConfig();
   if (config.seamApiKey === undefined) {
@@ -42,6 +43,7 @@ export const runBackfill = async (command: {
       since: command.since,
       until: command.until,
       ...(command.limit === undefined ? {} : { limit: command.limit }),
+      ...(command.filter === undefined ? {} : { filter: command.filter }),
       signal: interrupt.signal,
       onProgress: (progress) => bar.update(Math.round(progress.covered * 100), progress),
     });

@@ -109,6 +109,20 @@ describe("backfill from the Seam API's /events/list", () => {
     expect(await readProjection(gap.database.sql)).toEqual(before);
   });
 
+  it("with a filter, asks Seam for one ACS user's events and enqueues only those", async () => {
+    const acsUserId = String(
+      events.find((event) => event.event_type === "acs_user.created")?.acs_user_id,
+    );
+    const own = events.filter((event) => event.acs_user_id === acsUserId);
+    const before = seam.calls("/events/list").length;
+    const summary = await backfillGap({ filter: { acs_user_id: acsUserId } });
+    expect(own.length).toBeGreaterThan(1);
+    expect(own.length).toBeLessThan(events.length);
+    expect(summary).toMatchObject({ seen: own.length, new: 0, duplicates: own.length, pages: 1 });
+    const sent = seam.calls("/events/list").slice(before);
+    expect(sent.map((request) => request.params.acs_user_id)).toEqual([acsUserId]);
+  });
+
   it("stops with a clear error when more events share one instant than a page holds", async () => {
     const queue = openEventsQueue(testPrefix());
     try {

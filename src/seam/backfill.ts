@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, type Db } from "../db/client.js";
 import { addEvents, type EventsQueue } from "../ingest/queue.js";
-import type { SeamApi, SeamEventJson } from "./api.js";
+import type { EventsFilter, SeamApi, SeamEventJson } from "./api.js";
 
 /**
  * Backfill: the events Seam sent while nobody received them (an outage longer than Svix's
@@ -31,6 +31,8 @@ export type BackfillOptions = {
   until: Date;
   /** Events asked for per request (Seam's default and our default: 500). */
   limit?: number;
+  /** Only the events of one identity, ACS user or credential; every event when absent. */
+  filter?: EventsFilter;
   now?: () => Date;
   signal?: AbortSignal;
   onProgress?: (progress: BackfillProgress) => void;
@@ -39,6 +41,34 @@ export type BackfillOptions = {
 export class BackfillError extends Error {
   override name = "BackfillError";
 }
+
+/** The CLI's resource flags (`--acs-user <id>` …) and the `/events/list` filter each sets. */
+const FILTER_FLAGS = {
+  "user-identity": "user_identity_id",
+  "acs-user": "acs_user_id",
+  "acs-credential": "acs_credential_id",
+} as const satisfies Record<string, keyof EventsFilter>;
+
+type FilterFlag = keyof typeof FILTER_FLAGS;
+
+/** `npm run cli -- backfill`'s options, for `node:util` parseArgs: each takes a value. */
+export const BACKFILL_OPTIONS = Object.fromEntries(
+  ["since", "until", "limit", ...Object.keys(FILTER_FLAGS)].map((flag) => [
+    flag,
+    { type: "string" as const },
+  ]),
+) as Record<"since" | "until" | "limit" | FilterFlag, { type: "string" }>;
+
+export type BackfillFlags = Partial<Record<keyof typeof BACKFILL_OPTIONS, string>>;
+
+/** The filter the flags ask for; undefined when none is given (every event). */
+export const filterOfFlags = (flags: BackfillFlags): EventsFilter | undefined => {
+  const entries = Object.entries(FILTER_FLAGS).flatMap(([flag, field]) => {
+    const id = flags[flag as FilterFlag];
+    return id === undefined ? [] : [[field, id] as const];
+  });
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+};
 
 const at = (event: SeamEventJson) => Date.parse(event.created_at);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -52,7 +82,7 @@ const recordedIds = async (db: Db, ids: string[]): Promise<Set<string>> => {
 };
 
 /**
- * How the interval is paged. The pinned API version (@seamapi/types 1.622.0) gives
+ * How the interval is paged. The pinned API version (@seamapi/types 1.721.0, as 1.622.0) gives
  * `/events/list` no cursor: it takes `between` (exclusive at both ends) and `limit` (default
  * 500) and answers at most `limit` events of the interval. So: while Seam gives a
  * `next_page_cursor`, follow it (a later API version may); otherwise a page shorter than
@@ -83,6 +113,7 @@ export const backfill = async (options: BackfillOptions): Promise<BackfillProgre
       after: iso(after),
       before: iso(before),
       limit,
+      ...(options.filter === undefined ? {} : { filter: options.filter }),
       ...(cursor === undefined ? {} : { pageCursor: cursor }),
     });
     progress.pages += 1;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 
 /**
  * A small stand-in for the Seam API on 127.0.0.1: the routes seam-projector calls, with the
- * answers' shapes of @seamapi/types 1.622.0, paging, and faults a test scripts per route (an
+ * answers' shapes of @seamapi/types 1.721.0, paging, and faults a test scripts per route (an
  * error status with Retry-After, a slow answer, an answer held until the test releases it).
  * Only Seam's own HTTP API is faked; Postgres and Redis are real in every test.
  */
@@ -29,11 +29,13 @@ export type FakeSeamOptions = {
   /** Items per page of the paged lists (`/acs/credentials/list`, and events in cursor mode). */
   pageSize?: number;
   /**
-   * `window` (Seam 1.622.0): `/events/list` answers the newest `limit` events of the interval
+   * `window` (Seam 1.622.0 to 1.721.0): `/events/list` answers the newest `limit` events of the interval
    * and no pagination. `cursor`: it pages with `page_cursor` like the paged lists.
    */
   eventsPaging?: "window" | "cursor";
 };
+
+const EVENT_FILTERS = ["user_identity_id", "acs_user_id", "acs_credential_id"] as const;
 
 const json = (res: ServerResponse, status: number, body: unknown, headers = {}) => {
   res.writeHead(status, {
@@ -160,11 +162,15 @@ export const startFakeSeam = async (options: FakeSeamOptions = {}) => {
       if (after === undefined || Number.isNaN(after)) {
         return [400, { error: { type: "invalid_input", message: "since or between" } }];
       }
+      // The resource filters (user_identity_id, acs_user_id, acs_credential_id): an event
+      // matches when it carries the same id.
+      const filters = EVENT_FILTERS.filter((field) => p[field] !== undefined);
       const inWindow = events
         .filter((event) => {
           const at = Date.parse(String(event.created_at));
           return at > after && at < (before ?? Number.POSITIVE_INFINITY);
         })
+        .filter((event) => filters.every((field) => event[field] === p[field]))
         .sort(
           (a, b) =>
             Date.parse(String(b.created_at)) - Date.parse(String(a.created_at)) ||
