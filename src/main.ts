@@ -3,7 +3,7 @@ import { pathToFileURL } from "node:url";
 import type { ServerType } from "@hono/node-server";
 import { createDeadLetters } from "./admin/dead-letters.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { createDb, createPool } from "./db/client.js";
+import { createPool } from "./db/client.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { toError } from "./errors.js";
 import { createApp } from "./http/app.js";
@@ -15,11 +15,11 @@ import { createEventsQueue } from "./ingest/queue.js";
 import { createVerifier } from "./ingest/verify.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
-import { READINESS_CHANNEL } from "./readiness/resolve.js";
 import { createReadinessService } from "./readiness/service.js";
 import { createProducerRedis, createWorkerRedis } from "./redis.js";
 import type { SeamApi } from "./seam/api.js";
 import { createEnricher } from "./seam/enrich.js";
+import { READINESS_CHANNEL } from "./sql/notify-readiness.js";
 import { ReadinessListener } from "./waiters/listener.js";
 import { WaiterRegistry } from "./waiters/registry.js";
 
@@ -98,11 +98,10 @@ export const startService = async (
         })
       : undefined);
 
-  const sql = createPool(config.databaseUrl, {
+  const db = createPool(config.databaseUrl, {
     max: config.databasePoolSize,
     applicationName: `seam-projector-${config.role}`,
   });
-  const db = createDb(sql);
   const producerRedis = createProducerRedis(config.redisUrl);
   producerRedis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
   // Every role holds the queue: the API adds to it, and any role reports its depth in /metrics.
@@ -150,9 +149,9 @@ export const startService = async (
     : undefined;
 
   const health: HealthCheck[] = [
-    { name: "postgres", check: async () => void (await sql`select 1`) },
+    { name: "postgres", check: async () => void (await db`select 1`) },
     { name: "redis", check: async () => void (await producerRedis.ping()) },
-    ...(listener ? [{ name: "listener", check: () => listener.check(sql) }] : []),
+    ...(listener ? [{ name: "listener", check: () => listener.check(db) }] : []),
   ];
   const app = createApp({
     log,
@@ -222,7 +221,7 @@ export const startService = async (
     await queue.close();
     producerRedis.disconnect();
     workerRedis?.disconnect();
-    await sql.end({ timeout: 5 });
+    await db.end({ timeout: 5 });
   };
   return { url, close, waiters };
 };

@@ -3,7 +3,7 @@ import { checkSeamEvent } from "../seam/events.js";
 import { projectionFor, type ResourceChange } from "./evolve/index.js";
 
 /** An event as the event log stores it. */
-export type EventRecord = {
+type EventRecord = {
   eventId: string;
   eventType: string;
   workspaceId: string;

@@ -10,12 +10,6 @@ import { type Classified, classifyJob } from "./classify.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
 import { POISON_REASON } from "./poison-reason.js";
 
-/** Drizzle wraps a driver error; its cause is what says why (a terminated connection, a lock). */
-const describeError = (error: Error): string =>
-  error.cause instanceof Error
-    ? `${error.cause.message} (in ${error.message.split("\n")[0]})`
-    : error.message;
-
 export type ProjectorDeps = {
   db: Db;
   connection: Redis;
@@ -104,11 +98,11 @@ export const createProjector = (deps: ProjectorDeps) => {
   worker.on("failed", (job, error) => {
     const poison = error instanceof UnrecoverableError;
     deps.log[poison ? "warn" : "error"](
-      { jobId: job?.id, attempts: job?.attemptsMade, err: describeError(error) },
+      { jobId: job?.id, attempts: job?.attemptsMade, err: error },
       poison ? "poison event kept in failed set" : "projection failed, will retry",
     );
   });
-  worker.on("error", (error) => deps.log.error({ err: error.message }, "worker error"));
+  worker.on("error", (error) => deps.log.error({ err: error }, "worker error"));
   return {
     worker,
     start: () => {

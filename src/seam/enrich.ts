@@ -1,9 +1,9 @@
-import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { AppError, toError } from "../errors.js";
 import type { EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { linkIdentityResources } from "../readiness/deletion.js";
+import { selectLinkedIdentity } from "../sql/select-linked-identity.js";
 import type { SeamApi } from "./api.js";
 
 /**
@@ -52,11 +52,9 @@ const enrichmentFor = (job: EventJob): Work | undefined => {
   return rule && typeof id === "string" ? { type: rule.type, id: id.toLowerCase() } : undefined;
 };
 
-const linkedIdentity = async (db: Db, type: string, id: string) => {
-  const rows = await db.execute<{ user_identity_id: string | null }>(sql`
-    select user_identity_id::text from resources
-    where resource_type = ${type} and resource_id = ${id}::uuid`);
-  return rows[0]?.user_identity_id ?? undefined;
+const linkedIdentity = async (db: Db, type: Work["type"], id: string) => {
+  const [row] = await selectLinkedIdentity(db, { type, id });
+  return row?.user_identity_id ?? undefined;
 };
 
 export const createEnricher = (options: EnricherOptions) => {
