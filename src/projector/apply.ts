@@ -5,11 +5,15 @@ import { recordEvents } from "../sql/record-events.js";
 import { refreshDeletions } from "../sql/refresh-deletions.js";
 import { type ResourceWrite, writeResources } from "../sql/write-resources.js";
 import type { Classified } from "./classify.js";
-import { evolve, type ResourceChange, type ResourceState, sameState } from "./evolve/index.js";
+import { evolve, type ResourceChange, type ResourceState, sameState } from "./evolve.js";
 
-/** What became of one job: `duplicate` when its event id was already recorded. */
+/**
+ * What became of one job: `duplicate` when its event id was already recorded. A projected job
+ * carries its classified change, for what follows a commit (Seam enrichment).
+ */
 export type ApplyResult =
-  | { kind: "projected" | "ignored" | "duplicate" }
+  | { kind: "ignored" | "duplicate" }
+  | { kind: "projected"; change: ResourceChange }
   | { kind: "poison"; error: string };
 
 const keyOf = (type: string, id: string) => `${type}/${id}`;
@@ -127,6 +131,8 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
     if (firstIndex.get(item.record.eventId) !== index || !fresh.has(item.record.eventId)) {
       return { kind: "duplicate" };
     }
-    return item.kind === "poison" ? { kind: "poison", error: item.error } : { kind: item.kind };
+    if (item.kind === "poison") return { kind: "poison", error: item.error };
+    if (item.kind === "projected") return { kind: "projected", change: item.change };
+    return { kind: "ignored" };
   });
 };

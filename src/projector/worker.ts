@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
 import { type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
+import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
 import { POISON_REASON } from "./poison-reason.js";
 
@@ -20,8 +21,8 @@ export type ProjectorDeps = {
   /** The batch transaction; replaceable so a test or a benchmark can observe batches. */
   apply?: typeof applyBatch;
   metrics?: ProjectorMetrics;
-  /** Told of each job projected, after its commit; must return at once (Seam enrichment). */
-  onProjected?: (job: EventJob) => void;
+  /** Told of each change projected, after its commit; must return at once (Seam enrichment). */
+  onProjected?: (change: ResourceChange) => void;
 };
 
 /**
@@ -74,7 +75,7 @@ export const createProjector = (deps: ProjectorDeps) => {
       if (result instanceof Error) throw result;
       if (result.kind === "poison")
         throw new UnrecoverableError(`${POISON_REASON}: ${result.error}`);
-      if (result.kind === "projected") deps.onProjected?.(job.data);
+      if (result.kind === "projected") deps.onProjected?.(result.change);
       return result.kind;
     },
     {
