@@ -170,7 +170,7 @@ export const startService = async (
         }
       : {}),
     ...(readiness && waiters ? { api: { readiness, waiters, tokens: config.apiTokens } } : {}),
-    ...(servesApi ? { admin: { queue, deadLetters: createDeadLetters(queue) } } : {}),
+    ...(servesApi ? { admin: { queue, deadLetters: createDeadLetters(queue, db) } } : {}),
   });
   const { server, port } = await listen(app, config);
   const url = `http://${config.host}:${port}`;

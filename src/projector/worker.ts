@@ -9,7 +9,6 @@ import { type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
-import { POISON_REASON } from "./poison-reason.js";
 
 export type ProjectorDeps = {
   db: Db;
@@ -73,8 +72,9 @@ export const createProjector = (deps: ProjectorDeps) => {
     async (job) => {
       const result = await batcher.submit(job.data);
       if (result instanceof Error) throw result;
-      if (result.kind === "poison")
-        throw new UnrecoverableError(`${POISON_REASON}: ${result.error}`);
+      // Poison is told by the event's outcome in Postgres (admin/dead-letters.ts), not by
+      // this text, which is for the operator.
+      if (result.kind === "poison") throw new UnrecoverableError(`poison event: ${result.error}`);
       if (result.kind === "projected") deps.onProjected?.(result.change);
       return result.kind;
     },
