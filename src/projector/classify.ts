@@ -4,7 +4,7 @@ import type { EventRow } from "../sql/record-events.js";
 import { type ResourceChange, ruleFor } from "./evolve.js";
 
 /** An event as the event log stores it. */
-export type EventRecord = Omit<EventRow, "outcome" | "error">;
+type EventRecord = Omit<EventRow, "outcome" | "error">;
 
 export type Classified =
   | { kind: "projected"; record: EventRecord; change: ResourceChange }
