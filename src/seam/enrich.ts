@@ -10,12 +10,11 @@ import type { SeamApi } from "./api.js";
  * Enrichment: events carry no user identity, but the Seam API knows whose ACS user or
  * credential it is. After the event that reports a new ACS user or credential (its rule
  * `creates`: `acs_user.created`, `acs_credential.issued`) has been projected (committed), for a
- * resource not linked yet, ask Seam for its owner and link it, through the
- * same link path as `PUT …/resources` (so the 409 rule holds and a pending deletion is
- * refreshed).
+ * resource not linked yet, ask Seam for its owner and link it, through the same link path as
+ * `PUT …/resources` (so the 409 rule holds and a pending deletion is refreshed).
  *
- * Best effort, never in the projection's way: the worker hands over the change and moves on; the
- * work runs here, later, a few calls at a time, and a queue that is full drops new work (a
+ * Best effort, never in the projection's way: the worker hands over the change and moves on;
+ * the work runs here, later, a few calls at a time, and a queue that is full drops new work (a
  * deletion request or discovery can still link it). A failure is logged, never thrown.
  */
 
