@@ -1,6 +1,7 @@
 import type { Job } from "bullmq";
+import type { Db } from "../db/client.js";
 import type { EventJob, EventsQueue } from "../ingest/queue.js";
-import { POISON_REASON } from "../projector/poison-reason.js";
+import { selectPoisonEventIds } from "../sql/select-poison-event-ids.js";
 
 /** A failed job as an operator sees it in a list. */
 export type DeadLetter = {
@@ -12,7 +13,10 @@ export type DeadLetter = {
   failed_at: string | null;
   attempts: number;
   reason: string;
-  /** Poison payloads fail for good at once; anything else ran out of retries. */
+  /**
+   * Poison payloads fail for good at once; anything else ran out of retries. Read from the
+   * event log (`outcome = 'poison'`), where the projector records its verdict.
+   */
   poison: boolean;
 };
 
@@ -32,7 +36,7 @@ const eventTypeOf = (body: string): string | null => {
   return null;
 };
 
-const toDeadLetter = (job: Job<EventJob>): DeadLetter => ({
+const toDeadLetter = (job: Job<EventJob>, poison: ReadonlySet<string>): DeadLetter => ({
   job_id: job.id ?? "",
   event_id: job.data.eventId,
   event_type: eventTypeOf(job.data.body),
@@ -41,7 +45,7 @@ const toDeadLetter = (job: Job<EventJob>): DeadLetter => ({
   failed_at: job.finishedOn === undefined ? null : new Date(job.finishedOn).toISOString(),
   attempts: job.attemptsMade,
   reason: job.failedReason,
-  poison: job.failedReason.startsWith(`${POISON_REASON}:`),
+  poison: poison.has(job.data.eventId),
 });
 
 const parseOrText = (body: string): unknown => {
@@ -58,7 +62,16 @@ const parseOrText = (body: string): unknown => {
  * goes through the same projection as any other, so re-driving one twice, or one that was
  * projected meanwhile, changes nothing.
  */
-export const createDeadLetters = (queue: EventsQueue) => {
+export const createDeadLetters = (queue: EventsQueue, db: Db) => {
+  /** Which of the jobs' events the projector recorded as poison, in one statement. */
+  const poisonOf = async (jobs: Job<EventJob>[]): Promise<ReadonlySet<string>> => {
+    if (jobs.length === 0) return new Set();
+    const rows = await selectPoisonEventIds(
+      db,
+      jobs.map((job) => job.data.eventId),
+    );
+    return new Set(rows.map((row) => row.event_id));
+  };
   /** The job, only while it is in the failed set. */
   const failedJob = async (jobId: string) => {
     const job = await queue.getJob(jobId);
@@ -71,13 +84,15 @@ export const createDeadLetters = (queue: EventsQueue) => {
         queue.getFailedCount(),
         queue.getFailed(offset, offset + limit - 1),
       ]);
-      return { total, items: jobs.filter((job) => job !== undefined).map(toDeadLetter) };
+      const failed = jobs.filter((job) => job !== undefined);
+      const poison = await poisonOf(failed);
+      return { total, items: failed.map((job) => toDeadLetter(job, poison)) };
     },
     inspect: async (jobId: string): Promise<DeadLetterDetail | undefined> => {
       const job = await failedJob(jobId);
       if (job === undefined) return undefined;
       return {
-        ...toDeadLetter(job),
+        ...toDeadLetter(job, await poisonOf([job])),
         event: parseOrText(job.data.body),
         stacktrace: job.stacktrace ?? [],
       };

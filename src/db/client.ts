@@ -1,14 +1,18 @@
 import { type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
-import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import * as schema from "./schema.js";
 
+/**
+ * One way to run a statement, one transaction type. Drizzle describes the tables
+ * (`schema.ts`, for drizzle-kit's migrations) and builds statement text (its `sql` template);
+ * postgres.js runs every statement, through `runPrepared`, on the pool or inside `db.begin`.
+ * Each statement lives once, in a file of its own under `src/sql/`.
+ */
 export type Sql = postgres.Sql;
-export const createDb = (sql: Sql) => drizzle(sql, { schema });
-export type Db = ReturnType<typeof createDb>;
-/** A drizzle handle inside a transaction; feature functions take it so callers can compose. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** The pool: a statement run on it takes any free connection. */
+export type Db = Sql;
+/** A transaction, from `db.begin(tx => …)`: the projector's batch and the deletion requests. */
+export type Tx = postgres.TransactionSql;
 
 export type PoolOptions = { max: number; applicationName: string };
 
@@ -38,22 +42,23 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
  * into a parenthesised list of parameters. Batch statements pass whole columns this way and
  * `unnest` them, so one statement text serves any batch size.
  *
- * Timestamps must travel as `text[]` and be cast in SQL (`::text[]::timestamptz[]`): drizzle
- * replaces postgres.js's serializer for `timestamptz[]` with a pass-through.
+ * Timestamps travel as ISO strings in `text[]` and are cast in SQL (`::text[]::timestamptz[]`),
+ * and timestamps are read back as text (`::text`, `to_char`): no statement depends on how the
+ * driver serializes or parses dates.
  */
 export const arrayParam = (values: readonly unknown[]) => sql.param(values);
 
 const dialect = new PgDialect();
 
 /**
- * Runs a drizzle `sql` query on a postgres.js connection as a named prepared statement, parsed
- * once per connection and then only bound and executed. Drizzle's own `execute` sends unnamed
- * statements, which postgres.js runs in two round trips each (parse and describe, then bind and
- * execute). Not awaited, queries issued one after another on one reserved connection are
- * pipelined: written together, answered together.
+ * Runs a statement on the pool or in a transaction as a named prepared statement, parsed once
+ * per connection and then only bound and executed: one round trip, where an unnamed statement
+ * takes two (parse and describe, then bind and execute). The query is lazy, as postgres.js's
+ * are: it is sent when awaited or `.execute()`d, so statements issued one after another in one
+ * transaction without awaiting are pipelined: written together, answered together.
  */
 export const runPrepared = <Row extends Record<string, unknown> = Record<string, unknown>>(
-  connection: Pick<Sql, "unsafe">,
+  connection: Db | Tx,
   query: SQL,
 ) => {
   const { sql: text, params } = dialect.sqlToQuery(query);

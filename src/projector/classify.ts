@@ -1,17 +1,10 @@
 import type { EventJob } from "../ingest/queue.js";
 import { checkSeamEvent } from "../seam/events.js";
-import { projectionFor, type ResourceChange } from "./evolve/index.js";
+import type { EventRow } from "../sql/record-events.js";
+import { type ResourceChange, ruleFor } from "./evolve.js";
 
 /** An event as the event log stores it. */
-export type EventRecord = {
-  eventId: string;
-  eventType: string;
-  workspaceId: string;
-  occurredAt: string | null;
-  receivedAt: string;
-  source: EventJob["source"];
-  payload: string;
-};
+type EventRecord = Omit<EventRow, "outcome" | "error">;
 
 export type Classified =
   | { kind: "projected"; record: EventRecord; change: ResourceChange }
@@ -48,22 +41,22 @@ export const classifyJob = (job: EventJob): Classified => {
   if (parseError !== undefined) return { kind: "poison", record, error: parseError };
   if (record.occurredAt === null)
     return { kind: "poison", record, error: "occurred_at is not a date" };
-  const projection = projectionFor(record.eventType);
-  if (projection === undefined) return { kind: "ignored", record };
+  const rule = ruleFor(record.eventType);
+  if (rule === undefined) return { kind: "ignored", record };
   const checked = checkSeamEvent(json);
   if (!checked.ok) return { kind: "poison", record, error: checked.error };
-  const id = checked.event[projection.idField];
+  const id = checked.event[rule.idField];
   if (typeof id !== "string") {
-    return { kind: "poison", record, error: `${projection.idField} is missing` };
+    return { kind: "poison", record, error: `${rule.idField} is missing` };
   }
   return {
     kind: "projected",
     record,
     change: {
-      type: projection.type,
+      type: rule.type,
       id: id.toLowerCase(),
       workspaceId: record.workspaceId,
-      state: projection.state,
+      state: rule.state,
       eventId: record.eventId,
       eventType: record.eventType,
       occurredAt: occurredMs,

@@ -7,14 +7,8 @@ import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
 import { type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
+import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
-import { POISON_REASON } from "./poison-reason.js";
-
-/** Drizzle wraps a driver error; its cause is what says why (a terminated connection, a lock). */
-const describeError = (error: Error): string =>
-  error.cause instanceof Error
-    ? `${error.cause.message} (in ${error.message.split("\n")[0]})`
-    : error.message;
 
 export type ProjectorDeps = {
   db: Db;
@@ -26,8 +20,8 @@ export type ProjectorDeps = {
   /** The batch transaction; replaceable so a test or a benchmark can observe batches. */
   apply?: typeof applyBatch;
   metrics?: ProjectorMetrics;
-  /** Told of each job projected, after its commit; must return at once (Seam enrichment). */
-  onProjected?: (job: EventJob) => void;
+  /** Told of each change projected, after its commit; must return at once (Seam enrichment). */
+  onProjected?: (change: ResourceChange) => void;
 };
 
 /**
@@ -78,9 +72,10 @@ export const createProjector = (deps: ProjectorDeps) => {
     async (job) => {
       const result = await batcher.submit(job.data);
       if (result instanceof Error) throw result;
-      if (result.kind === "poison")
-        throw new UnrecoverableError(`${POISON_REASON}: ${result.error}`);
-      if (result.kind === "projected") deps.onProjected?.(job.data);
+      // Poison is told by the event's outcome in Postgres (admin/dead-letters.ts), not by
+      // this text, which is for the operator.
+      if (result.kind === "poison") throw new UnrecoverableError(`poison event: ${result.error}`);
+      if (result.kind === "projected") deps.onProjected?.(result.change);
       return result.kind;
     },
     {
@@ -104,11 +99,11 @@ export const createProjector = (deps: ProjectorDeps) => {
   worker.on("failed", (job, error) => {
     const poison = error instanceof UnrecoverableError;
     deps.log[poison ? "warn" : "error"](
-      { jobId: job?.id, attempts: job?.attemptsMade, err: describeError(error) },
+      { jobId: job?.id, attempts: job?.attemptsMade, err: error },
       poison ? "poison event kept in failed set" : "projection failed, will retry",
     );
   });
-  worker.on("error", (error) => deps.log.error({ err: error.message }, "worker error"));
+  worker.on("error", (error) => deps.log.error({ err: error }, "worker error"));
   return {
     worker,
     start: () => {

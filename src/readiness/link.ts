@@ -1,7 +1,8 @@
-import { sql } from "drizzle-orm";
-import { arrayParam, type Tx } from "../db/client.js";
+import type { Tx } from "../db/client.js";
 import { AppError } from "../errors.js";
 import type { ResourceType } from "../shared/resources.js";
+import { linkResources as linkResourceRows } from "../sql/link-resources.js";
+import type { ResourceKey } from "../sql/lock-resources.js";
 
 /** The request field that lists each resource type (CONTRACT §5). */
 const LINK_FIELDS = {
@@ -29,8 +30,8 @@ const fieldOf = (type: ResourceType): LinkField =>
   "acs_user_ids";
 
 /** The listed resources, once each, in the key order every writer of `resources` locks in. */
-const linkKeys = (links: ResourceLinks): { type: ResourceType; id: string }[] => {
-  const keys = new Map<string, { type: ResourceType; id: string }>();
+const linkKeys = (links: ResourceLinks): ResourceKey[] => {
+  const keys = new Map<string, ResourceKey>();
   for (const field of Object.keys(LINK_FIELDS) as LinkField[]) {
     for (const raw of links[field] ?? []) {
       const id = raw.toLowerCase();
@@ -42,12 +43,9 @@ const linkKeys = (links: ResourceLinks): { type: ResourceType; id: string }[] =>
 
 /**
  * Links resources to an identity inside `tx`, all or none: a resource already linked to another
- * identity is a conflict that rolls the whole transaction back.
- *
- * The upsert locks each resource row, in the same key order as the projector's lockResources,
- * and it must run before lockIdentities: the projector holds row locks when it asks for the
- * identity lock, so taking them the other way round here could deadlock with it. A resource
- * that is already deleted is linked too, and does not block (its state stays `deleted`).
+ * identity is a conflict that rolls the whole transaction back. Run it before the identity lock
+ * (see sql/link-resources.ts for the lock order). A resource that is already deleted is linked
+ * too, and does not block (its state stays `deleted`).
  */
 export const linkResources = async (
   tx: Tx,
@@ -56,21 +54,7 @@ export const linkResources = async (
 ): Promise<void> => {
   const keys = linkKeys(links);
   if (keys.length === 0) return;
-  const rows = await tx.execute<{
-    resource_type: ResourceType;
-    resource_id: string;
-    user_identity_id: string;
-  }>(sql`
-    insert into resources (resource_type, resource_id, state, user_identity_id, linked_at)
-    select k.resource_type, k.resource_id, 'unknown', ${identityId}::uuid, now()
-    from unnest(${arrayParam(keys.map((k) => k.type))}::text[], ${arrayParam(keys.map((k) => k.id))}::uuid[])
-         as k(resource_type, resource_id)
-    order by k.resource_type, k.resource_id
-    on conflict (resource_type, resource_id) do update
-      set user_identity_id = coalesce(resources.user_identity_id, excluded.user_identity_id),
-          linked_at = case when resources.user_identity_id is null then excluded.linked_at
-                           else resources.linked_at end
-    returning resource_type, resource_id, user_identity_id::text`);
+  const rows = await linkResourceRows(tx, identityId, keys);
   const taken = rows.find((row) => row.user_identity_id !== identityId);
   if (taken !== undefined) {
     throw new AppError(

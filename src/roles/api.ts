@@ -5,9 +5,9 @@ import { createQueueGate } from "../ingest/backpressure.js";
 import { createEnqueue } from "../ingest/enqueue.js";
 import { createVerifier } from "../ingest/verify.js";
 import type { Logger } from "../log.js";
-import { READINESS_CHANNEL } from "../readiness/resolve.js";
 import { createReadinessService } from "../readiness/service.js";
 import type { SeamApi } from "../seam/api.js";
+import { READINESS_CHANNEL } from "../sql/notify-readiness.js";
 import type { Clock } from "../waiters/clock.js";
 import { createWaiting } from "../waiters/waiting.js";
 import type { Core } from "./core.js";
@@ -42,7 +42,7 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
   const waiting = createWaiting({
     databaseUrl: config.databaseUrl,
     channel: READINESS_CHANNEL,
-    pool: core.sql,
+    pool: core.db,
     read: readiness.read,
     readOne: readiness.readOne,
     log,
@@ -66,7 +66,7 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
       ...(gate ? { gate } : {}),
     },
     api: { readiness, waiting, tokens: config.apiTokens },
-    admin: { queue, deadLetters: createDeadLetters(queue) },
+    admin: { queue, deadLetters: createDeadLetters(queue, db) },
   } satisfies Partial<AppDeps>;
   return {
     routes,

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { createDb, createPool } from "../db/client.js";
+import { createPool } from "../db/client.js";
 import type { HealthCheck } from "../http/health.js";
 import { createEventsQueue } from "../ingest/queue.js";
 import { createMetrics } from "../metrics/metrics.js";
@@ -11,11 +11,10 @@ import { closeInOrder } from "../shared/lifecycle.js";
  * (the API adds to it, and any role reports its depth in /metrics) and the metrics.
  */
 export const createCore = (config: Config) => {
-  const sql = createPool(config.databaseUrl, {
+  const db = createPool(config.databaseUrl, {
     max: config.databasePoolSize,
     applicationName: `seam-projector-${config.role}`,
   });
-  const db = createDb(sql);
   const redis = createProducerRedis(config.redisUrl);
   redis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
   const queue = createEventsQueue(redis, config.queuePrefix);
@@ -25,17 +24,16 @@ export const createCore = (config: Config) => {
     queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
   });
   const health: HealthCheck[] = [
-    { name: "postgres", check: async () => void (await sql`select 1`) },
+    { name: "postgres", check: async () => void (await db`select 1`) },
     { name: "redis", check: async () => void (await redis.ping()) },
   ];
   return {
-    sql,
     db,
     queue,
     metrics,
     health,
     close: () =>
-      closeInOrder([() => queue.close(), () => redis.disconnect(), () => sql.end({ timeout: 5 })]),
+      closeInOrder([() => queue.close(), () => redis.disconnect(), () => db.end({ timeout: 5 })]),
   };
 };
 

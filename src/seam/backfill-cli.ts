@@ -1,7 +1,7 @@
 import { Presets, SingleBar } from "cli-progress";
 import { Redis } from "ioredis";
 import { ConfigError, loadConfig } from "../config.js";
-import { createDb, createPool } from "../db/client.js";
+import { createPool } from "../db/client.js";
 import { createEventsQueue } from "../ingest/queue.js";
 import { createSeamApi, type EventsFilter } from "./api.js";
 import { backfill } from "./backfill.js";
@@ -38,7 +38,7 @@ export const runBackfill = async (command: {
   try {
     const summary = await backfill({
       api,
-      db: createDb(sql),
+      db: sql,
       queue,
       since: command.since,
       until: command.until,

@@ -1,6 +1,6 @@
-import { sql } from "drizzle-orm";
-import { arrayParam, type Db } from "../db/client.js";
+import type { Db } from "../db/client.js";
 import { addEvents, type EventsQueue } from "../ingest/queue.js";
+import { selectRecordedEventIds } from "../sql/select-recorded-event-ids.js";
 import type { EventsFilter, SeamApi, SeamEventJson } from "./api.js";
 
 /**
@@ -75,9 +75,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The event ids of `ids` that the events table holds already. */
 const recordedIds = async (db: Db, ids: string[]): Promise<Set<string>> => {
-  const rows = await db.execute<{ event_id: string }>(
-    sql`select event_id from events where event_id = any(${arrayParam(ids)}::text[])`,
-  );
+  const rows = await selectRecordedEventIds(db, ids);
   return new Set(rows.map((row) => row.event_id));
 };
 

@@ -1,20 +1,20 @@
-import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { AppError, toError } from "../errors.js";
-import type { EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
+import { type ResourceChange, ruleFor } from "../projector/evolve.js";
 import { linkIdentityResources } from "../readiness/deletion.js";
+import { selectLinkedIdentity } from "../sql/select-linked-identity.js";
 import type { SeamApi } from "./api.js";
 
 /**
  * Enrichment: events carry no user identity, but the Seam API knows whose ACS user or
- * credential it is. After an `acs_user.created` or `acs_credential.issued` has been projected
- * (committed), for a resource not linked yet, ask Seam for its owner and link it, through the
- * same link path as `PUT …/resources` (so the 409 rule holds and a pending deletion is
- * refreshed).
+ * credential it is. After the event that reports a new ACS user or credential (its rule
+ * `creates`: `acs_user.created`, `acs_credential.issued`) has been projected (committed), for a
+ * resource not linked yet, ask Seam for its owner and link it, through the same link path as
+ * `PUT …/resources` (so the 409 rule holds and a pending deletion is refreshed).
  *
- * Best effort, never in the projection's way: the worker hands over the job and moves on; the
- * work runs here, later, a few calls at a time, and a queue that is full drops new work (a
+ * Best effort, never in the projection's way: the worker hands over the change and moves on;
+ * the work runs here, later, a few calls at a time, and a queue that is full drops new work (a
  * deletion request or discovery can still link it). A failure is logged, never thrown.
  */
 
@@ -30,33 +30,16 @@ export type EnricherOptions = {
   maxPending?: number;
 };
 
-const ENRICHED_EVENTS: Record<string, { type: Work["type"]; idField: string }> = {
-  "acs_user.created": { type: "acs_user", idField: "acs_user_id" },
-  "acs_credential.issued": { type: "acs_credential", idField: "acs_credential_id" },
-};
+/** Pure: the resource a projected change asks to enrich, if any. */
+const enrichmentFor = (change: ResourceChange): Work | undefined =>
+  (change.type === "acs_user" || change.type === "acs_credential") &&
+  ruleFor(change.eventType)?.creates === true
+    ? { type: change.type, id: change.id }
+    : undefined;
 
-/** Pure: the resource a projected job asks to enrich, if any. */
-const enrichmentFor = (job: EventJob): Work | undefined => {
-  // Most events are of other types: skip them without parsing the body.
-  if (!job.body.includes("acs_user.created") && !job.body.includes("acs_credential.issued")) {
-    return undefined;
-  }
-  let event: Record<string, unknown>;
-  try {
-    event = JSON.parse(job.body) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  const rule = ENRICHED_EVENTS[String(event.event_type)];
-  const id = rule && event[rule.idField];
-  return rule && typeof id === "string" ? { type: rule.type, id: id.toLowerCase() } : undefined;
-};
-
-const linkedIdentity = async (db: Db, type: string, id: string) => {
-  const rows = await db.execute<{ user_identity_id: string | null }>(sql`
-    select user_identity_id::text from resources
-    where resource_type = ${type} and resource_id = ${id}::uuid`);
-  return rows[0]?.user_identity_id ?? undefined;
+const linkedIdentity = async (db: Db, type: Work["type"], id: string) => {
+  const [row] = await selectLinkedIdentity(db, { type, id });
+  return row?.user_identity_id ?? undefined;
 };
 
 export const createEnricher = (options: EnricherOptions) => {
@@ -124,10 +107,10 @@ export const createEnricher = (options: EnricherOptions) => {
   };
 
   return {
-    /** Hands over a job the projector has committed; returns at once. */
-    onProjected: (job: EventJob) => {
+    /** Hands over a change the projector has committed; returns at once. */
+    onProjected: (change: ResourceChange) => {
       if (closed) return;
-      const work = enrichmentFor(job);
+      const work = enrichmentFor(change);
       if (work === undefined) return;
       const key = `${work.type}/${work.id}`;
       if (pending.size >= maxPending && !pending.has(key)) {

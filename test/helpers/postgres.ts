@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { inject } from "vitest";
-import { createDb, createPool, type Db, type Sql } from "../../src/db/client.js";
+import { createPool, type Db, type Sql } from "../../src/db/client.js";
 import { freePort, type ServerChild, spawnChild, startServerChild } from "./process.js";
 
 /** The server the tests use; its `postgres` database is the admin connection. */
@@ -43,7 +43,7 @@ export const createTestDatabase = async (options: { max?: number } = {}): Promis
     name,
     url,
     sql,
-    db: createDb(sql),
+    db: sql,
     drop: async () => {
       await sql.end({ timeout: 1 });
       const dropper = adminSql();

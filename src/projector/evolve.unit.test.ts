@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildIdentityScenario } from "../../../test/helpers/scenario.js";
-import { classifyJob } from "../classify.js";
-import { evolve, type ResourceChange, type ResourceState, UNKNOWN } from "./index.js";
+import { buildIdentityScenario } from "../../test/helpers/scenario.js";
+import { classifyJob } from "./classify.js";
+import { evolve, type ResourceChange, type ResourceState, ruleFor, UNKNOWN } from "./evolve.js";
 
 const change = (overrides: Partial<ResourceChange>): ResourceChange => ({
   type: "acs_credential",
@@ -13,6 +13,42 @@ const change = (overrides: Partial<ResourceChange>): ResourceChange => ({
   eventType: "acs_credential.issued",
   occurredAt: 1_000,
   ...overrides,
+});
+
+describe("the projection rules", () => {
+  // CONTRACT §4: event type → resource type, the field naming it, the state it reports.
+  const projected = {
+    "acs_user.created": ["acs_user", "acs_user_id", "live"],
+    "acs_user.deleted": ["acs_user", "acs_user_id", "deleted"],
+    "acs_credential.issued": ["acs_credential", "acs_credential_id", "live"],
+    "acs_credential.reissued": ["acs_credential", "acs_credential_id", "live"],
+    "acs_credential.invalidated": ["acs_credential", "acs_credential_id", "live"],
+    "acs_credential.deleted": ["acs_credential", "acs_credential_id", "deleted"],
+    "enrollment_automation.deleted": [
+      "enrollment_automation",
+      "enrollment_automation_id",
+      "deleted",
+    ],
+    "phone.deactivated": ["phone", "device_id", "deleted"],
+    "client_session.deleted": ["client_session", "client_session_id", "deleted"],
+  };
+
+  it("project exactly the events of CONTRACT §4, each onto its resource and id field", () => {
+    for (const [eventType, [type, idField, state]] of Object.entries(projected)) {
+      expect(ruleFor(eventType), eventType).toMatchObject({ type, idField, state });
+    }
+  });
+
+  it("store every other event without projecting it, whatever its name", () => {
+    for (const eventType of ["acs_user.updated", "phone.created", "lock.locked", "", "toString"]) {
+      expect(ruleFor(eventType), eventType).toBeUndefined();
+    }
+  });
+
+  it("mark only the events that report a new ACS user or credential as creating it", () => {
+    const creating = Object.keys(projected).filter((type) => ruleFor(type)?.creates === true);
+    expect(creating).toEqual(["acs_user.created", "acs_credential.issued"]);
+  });
 });
 
 describe("evolve", () => {

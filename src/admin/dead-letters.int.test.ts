@@ -1,0 +1,85 @@
+import { randomUUID } from "node:crypto";
+import { UnrecoverableError, Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { deletionEvent } from "../../test/helpers/readiness.js";
+import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
+import { waitFor } from "../../test/helpers/wait-for.js";
+import { addEvents, createEventsQueue, EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import { applyBatch } from "../projector/apply.js";
+import { classifyJob } from "../projector/classify.js";
+import { createProducerRedis, createWorkerRedis } from "../redis.js";
+import { createDeadLetters } from "./dead-letters.js";
+
+/**
+ * A dead letter is poison when the projector recorded its event as poison in Postgres, whatever
+ * its job's failure text says: here the poison event's job fails with a plain reason, and a
+ * sound event's job fails with a reason that reads like the projector's poison message.
+ */
+describe("dead letters' poison", () => {
+  let database: TestDatabase;
+  const prefix = testPrefix();
+  const producer = createProducerRedis(REDIS_URL);
+  const queue = createEventsQueue(producer, prefix);
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await queue.close();
+    producer.disconnect();
+    await dropPrefix(prefix);
+    await database?.drop();
+  });
+
+  const jobOf = (event: Record<string, unknown>): EventJob => ({
+    body: JSON.stringify(event),
+    eventId: String(event.event_id),
+    receivedAt: new Date().toISOString(),
+    source: "replay",
+  });
+
+  it("is read from the event log, not from the failure reason", async () => {
+    // Schema-invalid: acs_user.deleted without its acs_user_id.
+    const poison = jobOf({ ...deletionEvent("acs_user", randomUUID()), acs_user_id: undefined });
+    const sound = jobOf(deletionEvent("phone", randomUUID()));
+    // The projector's own transaction records the poison event's verdict.
+    expect((await applyBatch(database.db, [classifyJob(poison)])).map((r) => r.kind)).toEqual([
+      "poison",
+    ]);
+
+    await addEvents(queue, [poison, sound]);
+    const reasons: Record<string, string> = {
+      [poison.eventId]: "retries exhausted",
+      [sound.eventId]: "poison event: a look-alike reason",
+    };
+    const connection = createWorkerRedis(REDIS_URL);
+    const standIn = new Worker<EventJob>(
+      EVENTS_QUEUE,
+      async (job) => {
+        throw new UnrecoverableError(reasons[job.data.eventId]);
+      },
+      { connection, prefix },
+    );
+    try {
+      await waitFor(async () => (await queue.getFailedCount()) === 2, {
+        message: "both jobs failed",
+      });
+    } finally {
+      await standIn.close();
+      connection.disconnect();
+    }
+
+    const deadLetters = createDeadLetters(queue, database.db);
+    const { total, items } = await deadLetters.list(10, 0);
+    expect(total).toBe(2);
+    expect(
+      Object.fromEntries(items.map((item) => [item.event_id, [item.reason, item.poison]])),
+    ).toEqual({
+      [poison.eventId]: ["retries exhausted", true],
+      [sound.eventId]: ["poison event: a look-alike reason", false],
+    });
+    const detail = await deadLetters.inspect(poison.eventId);
+    expect(detail).toMatchObject({ event_id: poison.eventId, poison: true });
+    expect((await deadLetters.inspect(sound.eventId))?.poison).toBe(false);
+  });
+});

@@ -1,0 +1,26 @@
+import { sql } from "drizzle-orm";
+import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+
+/** First key of the two-key advisory lock that serialises work on one user identity. */
+const IDENTITY_LOCK_CLASS = 7313;
+
+/**
+ * Takes a transaction-scoped advisory lock per identity, in sorted order so two transactions
+ * never wait on each other in a cycle.
+ *
+ * Why: a deletion request and the identity's last deletion event can commit at the same instant.
+ * Under READ COMMITTED each would read the other's change as not yet there, and the deletion
+ * would stay pending for ever. Holding this lock while either one reads and writes the
+ * identity's state makes the one that commits second see the first (every statement after the
+ * lock takes a fresh snapshot). Row locks on `resources` are always taken before this lock, by
+ * the projector and by links alike, so the lock order is the same everywhere.
+ */
+export const lockIdentities = (tx: Tx, identityIds: string[]) => {
+  const sorted = [...new Set(identityIds)].sort();
+  return runPrepared(
+    tx,
+    sql`
+    select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}, hashtext(s.id::text))
+    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`,
+  );
+};

@@ -1,0 +1,30 @@
+import { sql } from "drizzle-orm";
+import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { READINESS_CHANNEL } from "./notify-readiness.js";
+
+/**
+ * Brings the pending deletions of these identities up to date with their blockers (ready when
+ * none is left, back to pending when one appears) and notifies their waiters. Run it holding
+ * lockIdentities, after changing what blocks them; NOTIFY is delivered on commit, so a woken
+ * waiter reads committed state.
+ */
+export const refreshDeletions = (tx: Tx, identityIds: string[]) =>
+  runPrepared(
+    tx,
+    sql`
+    with current_blocking as (
+      select d.user_identity_id,
+             exists (select 1 from resources r
+                     where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
+      from pending_deletions d
+      where d.user_identity_id = any(${arrayParam(identityIds)}::uuid[])
+    ), refreshed as (
+      update pending_deletions p
+      set status = case when b.blocked then 'pending' else 'ready' end,
+          ready_at = case when b.blocked then null else coalesce(p.ready_at, now()) end
+      from current_blocking b
+      where p.user_identity_id = b.user_identity_id
+      returning p.user_identity_id
+    )
+    select pg_notify(${READINESS_CHANNEL}, user_identity_id::text) from refreshed`,
+  );

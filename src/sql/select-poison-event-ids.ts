@@ -1,0 +1,11 @@
+import { sql } from "drizzle-orm";
+import { arrayParam, type Db, runPrepared } from "../db/client.js";
+
+/** Of these event ids, those recorded as poison: the projector stored them and refused them. */
+export const selectPoisonEventIds = (db: Db, eventIds: string[]) =>
+  runPrepared<{ event_id: string }>(
+    db,
+    sql`
+    select event_id from events
+    where event_id = any(${arrayParam(eventIds)}::text[]) and outcome = 'poison'`,
+  );

@@ -1,0 +1,37 @@
+import { sql } from "drizzle-orm";
+import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
+import type { Readiness } from "../shared/readiness.js";
+
+export type ReadinessRow = {
+  user_identity_id: string;
+  blockers: Readiness["blockers"];
+  status: NonNullable<Readiness["deletion"]>["status"] | null;
+  requested_at: string | null;
+  ready_at: string | null;
+};
+
+/** ISO 8601 in UTC with milliseconds, the way JSON dates usually look. */
+const isoUtc = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
+/**
+ * One row per identity (unnest yields one per id, known or not): its blockers, the resources
+ * linked to it whose deletion has not been projected, and its deletion request. One statement,
+ * so blockers and deletion come from one snapshot (they agree: both are written under the
+ * identity lock).
+ */
+export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
+  runPrepared<ReadinessRow>(
+    db,
+    sql`
+    select i.id::text as user_identity_id,
+           coalesce((select json_agg(json_build_object('type', r.resource_type, 'id', r.resource_id)
+                                     order by r.resource_type, r.resource_id)
+                     from resources r
+                     where r.user_identity_id = i.id and r.state <> 'deleted'), '[]'::json) as blockers,
+           d.status,
+           ${isoUtc("d.requested_at")} as requested_at,
+           ${isoUtc("d.ready_at")} as ready_at
+    from unnest(${arrayParam(identityIds)}::uuid[]) as i(id)
+    left join pending_deletions d on d.user_identity_id = i.id`,
+  );
