@@ -15,6 +15,7 @@ const LAYERS: string[][] = [
   ["errors.ts", "log.ts", "config.ts", "util"],
   ["shared"],
   ["db", "redis.ts"],
+  ["sql"],
   ["http"],
   ["metrics"],
   ["ingest", "replay"],

@@ -1,9 +1,9 @@
 import type { Config } from "../config.js";
 import type { HealthCheck } from "../http/health.js";
 import type { Logger } from "../log.js";
+import { createEnricher } from "../projector/enrich.js";
 import { createWorkerRedis } from "../redis.js";
 import type { SeamApi } from "../seam/api.js";
-import { createEnricher } from "../seam/enrich.js";
 import { closeInOrder } from "../shared/lifecycle.js";
 import type { Core } from "./core.js";
 

@@ -1,10 +1,10 @@
 import type { Db } from "../db/client.js";
 import { AppError, toError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { type ResourceChange, ruleFor } from "../projector/evolve.js";
 import { linkIdentityResources } from "../readiness/deletion.js";
+import type { SeamApi } from "../seam/api.js";
 import { selectLinkedIdentity } from "../sql/select-linked-identity.js";
-import type { SeamApi } from "./api.js";
+import { type ResourceChange, ruleFor } from "./evolve.js";
 
 /**
  * Enrichment: events carry no user identity, but the Seam API knows whose ACS user or
