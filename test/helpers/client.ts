@@ -87,5 +87,3 @@ export const apiClient = (url: string, options: { token?: string; secret: string
     },
   };
 };
-
-export type ApiClient = ReturnType<typeof apiClient>;

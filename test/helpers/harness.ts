@@ -21,7 +21,7 @@ import { waitFor } from "./wait-for.js";
  */
 
 /** A webhook secret of this test's own, so no test passes by accident on the local default. */
-export const createTestSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
+const createTestSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
 
 export type Flavour = "in-process" | "process";
 
@@ -64,7 +64,7 @@ export type StartOptions = {
 };
 
 /** The environment a service of a harness runs with, in-process or as a child process. */
-export const serviceEnv = (options: {
+const serviceEnv = (options: {
   databaseUrl: string;
   prefix: string;
   secret: string;
@@ -84,7 +84,7 @@ export const serviceEnv = (options: {
 });
 
 /** What a service's `/healthz` and `/readyz` answer, with each readiness check's state. */
-export const readHealth = async (url: string) => {
+const readHealth = async (url: string) => {
   const [healthz, readyz] = await Promise.all([fetch(`${url}/healthz`), fetch(`${url}/readyz`)]);
   const body = (await readyz.json()) as { checks: Record<string, string> };
   return { healthz: healthz.status, readyz: readyz.status, checks: body.checks };
@@ -172,7 +172,7 @@ const serviceOf = (started: Started, flavour: Flavour, role: Role, secret: strin
 export type Service = ReturnType<typeof serviceOf>;
 /** A service of the process flavour: its child process is always there. */
 export type ProcessService = Service & { readonly process: ChildHandle };
-export type Harness = Awaited<ReturnType<typeof createHarness>>;
+type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 export const createHarness = async (options: HarnessOptions = {}) => {
   const database =
@@ -237,8 +237,6 @@ export const createHarness = async (options: HarnessOptions = {}) => {
     /** Starts one as a child process (`tsx src/main.ts`), e.g. one more worker. */
     spawn: async (startOptions: Omit<StartOptions, "flavour"> = {}) =>
       (await start({ ...startOptions, flavour: "process" })) as ProcessService,
-    /** The environment a service of this harness gets, e.g. to run the CLI against it. */
-    envFor: (role: Role) => serviceEnv({ databaseUrl, prefix, secret, role, redisUrl }),
     /** Stops every service, closes the queue handle, drops what the harness made. */
     close: async () => {
       await Promise.allSettled(services.map((service) => service.stop()));

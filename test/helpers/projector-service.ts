@@ -5,8 +5,7 @@ import { type HarnessOptions, type HarnessWithService, startHarness } from "./ha
  * Names src/ tests still import while their folders are reshaped by others; each is the one
  * harness (./harness.ts) under its old name.
  */
-export { createTestSecret, readHealth, serviceEnv } from "./harness.js";
-export { loadFixture, openEventsQueue, uniqueEventCount } from "./queue.js";
+export { openEventsQueue } from "./queue.js";
 
 /** A harness with one in-process service (ROLE=all unless told), as `service`. */
 export const createProjectionHarness = (options: HarnessOptions & { role?: Role } = {}) => {

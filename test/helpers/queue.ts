@@ -63,5 +63,3 @@ export const openEventsQueue = (prefix: string, redisUrl = REDIS_URL) => {
     },
   };
 };
-
-export type EventsQueueHandle = ReturnType<typeof openEventsQueue>;

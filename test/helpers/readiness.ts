@@ -6,7 +6,7 @@ import type { Readiness } from "../../src/shared/readiness.js";
 import { createHarness } from "./harness.js";
 import type { TestDatabase } from "./postgres.js";
 
-export { type ApiClient, apiClient, followEvents, readEvents, TEST_TOKEN } from "./client.js";
+export { followEvents, readEvents, TEST_TOKEN } from "./client.js";
 export type { Readiness };
 
 export type LinkableType = Readiness["blockers"][number]["type"];

@@ -6,7 +6,6 @@ import { type ProcessService, useHarness } from "../helpers/harness.js";
 import { expectDocumentedAnswer, headerLine, requestHead } from "../helpers/hostile.js";
 import { type RawResponse, rawExchange } from "../helpers/raw-http.js";
 import { deletionEvent } from "../helpers/readiness.js";
-import { waitFor } from "../helpers/wait-for.js";
 
 /** The resident memory of a process, in MiB, as the kernel counts it. */
 const rssMiB = (pid: number): number => {
