@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createIngestHarness, TEST_SECRET } from "../../test/helpers/ingest.js";
+import {
+  createHarness,
+  type Service,
+  startHarness,
+  useHarness,
+} from "../../test/helpers/harness.js";
 import { freePort } from "../../test/helpers/process.js";
 import { type RedisServer, startRedisServer } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { signBody } from "../replay/sign.js";
 import { jobIdFor } from "./queue.js";
 
+const TEST_SECRET = "whsec_dGVzdC1zZWNyZXQtZm9yLXNlYW0tcHJvamVjdG9y";
 const OTHER_SECRET = "whsec_b3RoZXItc2VjcmV0LWZvci1yb3RhdGlvbi10ZXN0cw==";
 
 const seamEvent = (overrides: Record<string, unknown> = {}) => ({
@@ -21,34 +27,45 @@ const seamEvent = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/**
+ * Posts to the webhook route as production runs it: through the Node server (src/http/server.ts)
+ * of an API process listening on 127.0.0.1, so the body arrives as a Node stream.
+ */
 const post = (
-  app: ReturnType<typeof createIngestHarness>["app"],
-  body: string,
+  service: Service,
+  body: string | ReadableStream<Uint8Array>,
   headers: Record<string, string>,
+  init: { duplex?: "half" } = {},
 ) =>
-  app.request("/webhooks/seam", {
+  fetch(service.webhookUrl, {
     method: "POST",
     body,
     headers: { "content-type": "application/json", ...headers },
-  });
+    ...init,
+  } as RequestInit);
 
 const errorCode = async (response: Response) =>
   ((await response.json()) as { error: { code: string } }).error.code;
 
 describe("POST /webhooks/seam", () => {
-  const harness = createIngestHarness({
-    secrets: [OTHER_SECRET, TEST_SECRET],
-    bodyLimitBytes: 4096,
-  });
-  afterAll(() => harness.close());
+  const api = useHarness(
+    {
+      secret: TEST_SECRET,
+      env: {
+        SEAM_WEBHOOK_SECRET: `${OTHER_SECRET},${TEST_SECRET}`,
+        WEBHOOK_BODY_LIMIT_BYTES: "4096",
+      },
+    },
+    { role: "api" },
+  );
 
   it("answers 202 and leaves the event in Redis as the job's data", async () => {
     const event = seamEvent();
     const body = JSON.stringify(event);
-    const response = await post(harness.app, body, signBody(TEST_SECRET, body));
+    const response = await post(api().service, body, signBody(TEST_SECRET, body));
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ ok: true });
-    const job = await harness.queue.getJob(jobIdFor(event.event_id));
+    const job = await api().queue.queue.getJob(jobIdFor(event.event_id));
     expect(job?.data.body).toBe(body);
     expect(job?.data.eventId).toBe(event.event_id);
     expect(job?.data.source).toBe("webhook");
@@ -57,17 +74,17 @@ describe("POST /webhooks/seam", () => {
   it("answers 202 to a duplicate and keeps one job", async () => {
     const event = seamEvent();
     const body = JSON.stringify(event);
-    expect((await post(harness.app, body, signBody(TEST_SECRET, body))).status).toBe(202);
-    expect((await post(harness.app, body, signBody(TEST_SECRET, body))).status).toBe(202);
-    const counts = await harness.queue.getJobs(["waiting"]);
+    expect((await post(api().service, body, signBody(TEST_SECRET, body))).status).toBe(202);
+    expect((await post(api().service, body, signBody(TEST_SECRET, body))).status).toBe(202);
+    const counts = await api().queue.queue.getJobs(["waiting"]);
     expect(counts.filter((job) => job.data.eventId === event.event_id)).toHaveLength(1);
   });
 
   it("hashes an event id BullMQ could not use as a job id", async () => {
     const event = seamEvent({ event_id: "evt:with:colons" });
     const body = JSON.stringify(event);
-    expect((await post(harness.app, body, signBody(TEST_SECRET, body))).status).toBe(202);
-    expect((await harness.queue.getJob(jobIdFor("evt:with:colons")))?.data.eventId).toBe(
+    expect((await post(api().service, body, signBody(TEST_SECRET, body))).status).toBe(202);
+    expect((await api().queue.queue.getJob(jobIdFor("evt:with:colons")))?.data.eventId).toBe(
       "evt:with:colons",
     );
   });
@@ -75,7 +92,7 @@ describe("POST /webhooks/seam", () => {
   it("accepts the second secret of the rotation list and webhook-* headers", async () => {
     const body = JSON.stringify(seamEvent());
     const signed = signBody(OTHER_SECRET, body);
-    const response = await post(harness.app, body, {
+    const response = await post(api().service, body, {
       "webhook-id": signed["svix-id"],
       "webhook-timestamp": signed["svix-timestamp"],
       "webhook-signature": signed["svix-signature"],
@@ -113,7 +130,7 @@ describe("POST /webhooks/seam", () => {
     for (const [name, sent, headers] of cases) {
       it(`for ${name}`, async () => {
         const cleaned = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ""));
-        const response = await post(harness.app, sent, cleaned);
+        const response = await post(api().service, sent, cleaned);
         expect(response.status).toBe(401);
         expect(await errorCode(response)).toBe("invalid_signature");
       });
@@ -121,7 +138,7 @@ describe("POST /webhooks/seam", () => {
 
     it("but 202 for decoy signatures beside a good one", async () => {
       const decoyed = `v1,${Buffer.alloc(32).toString("base64")} ${good["svix-signature"]} v1,not-base64`;
-      const response = await post(harness.app, body, { ...good, "svix-signature": decoyed });
+      const response = await post(api().service, body, { ...good, "svix-signature": decoyed });
       expect(response.status).toBe(202);
     });
   });
@@ -142,7 +159,7 @@ describe("POST /webhooks/seam", () => {
     ];
     for (const [name, body, field] of cases) {
       it(`for ${name}`, async () => {
-        const response = await post(harness.app, body, signBody(TEST_SECRET, body));
+        const response = await post(api().service, body, signBody(TEST_SECRET, body));
         expect(response.status).toBe(400);
         const json = (await response.json()) as {
           error: { code: string; field?: string; message: string };
@@ -154,7 +171,7 @@ describe("POST /webhooks/seam", () => {
     }
 
     it("but 401 for the same payload unsigned: signature is checked first", async () => {
-      const response = await post(harness.app, "[]", {});
+      const response = await post(api().service, "[]", {});
       expect(response.status).toBe(401);
     });
   });
@@ -163,7 +180,7 @@ describe("POST /webhooks/seam", () => {
     const big = JSON.stringify(seamEvent({ padding: "x".repeat(5000) }));
 
     it("when Content-Length says so, even unsigned", async () => {
-      const response = await post(harness.app, big, {
+      const response = await post(api().service, big, {
         "content-length": String(Buffer.byteLength(big)),
       });
       expect(response.status).toBe(413);
@@ -179,22 +196,19 @@ describe("POST /webhooks/seam", () => {
           else controller.enqueue(new TextEncoder().encode(next));
         },
       });
-      const response = await harness.app.request("/webhooks/seam", {
-        method: "POST",
-        body: stream,
-        headers: signBody(TEST_SECRET, big),
+      const response = await post(api().service, stream, signBody(TEST_SECRET, big), {
         duplex: "half",
-      } as RequestInit);
+      });
       expect(response.status).toBe(413);
     });
   });
 });
 
 describe("503 queue_unavailable", () => {
-  const expectFast503 = async (harness: ReturnType<typeof createIngestHarness>) => {
+  const expectFast503 = async (service: Service) => {
     const body = JSON.stringify(seamEvent());
     const started = performance.now();
-    const response = await post(harness.app, body, signBody(TEST_SECRET, body));
+    const response = await post(service, body, signBody(TEST_SECRET, body));
     const elapsed = performance.now() - started;
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
@@ -204,9 +218,22 @@ describe("503 queue_unavailable", () => {
 
   it("within 2 s when Redis is not listening", async () => {
     const port = await freePort();
-    const harness = createIngestHarness({ redisUrl: `redis://127.0.0.1:${port}` });
+    // A child process: after an enqueue against a Redis that never answered, the service's
+    // close() does not return (the shutdown deadline then ends the process, exit 1).
+    const harness = await createHarness({
+      secret: TEST_SECRET,
+      redisUrl: `redis://127.0.0.1:${port}`,
+    });
     try {
-      await expectFast503(harness);
+      const service = await harness.spawn({
+        role: "api",
+        env: { SHUTDOWN_TIMEOUT_MS: "1000" },
+        ready: false,
+      });
+      await waitFor(async () => (await fetch(`${service.url}/healthz`)).status === 200, {
+        message: "listening",
+      });
+      await expectFast503(service);
     } finally {
       await harness.close();
     }
@@ -223,20 +250,25 @@ describe("503 queue_unavailable", () => {
     afterAll(() => redis?.close());
 
     it("answers 503 within 2 s while Redis is paused, then 202 once it resumes", async () => {
-      const harness = createIngestHarness({ redisUrl: `redis://127.0.0.1:${port}` });
+      const harness = await startHarness(
+        { secret: TEST_SECRET, redisUrl: `redis://127.0.0.1:${port}` },
+        { role: "api" },
+      );
       const admin = new Redis(port, "127.0.0.1");
       try {
         const body = JSON.stringify(seamEvent());
         // Connected and ready first, so the pause, not a missing connection, is what is measured.
         await waitFor(
-          async () => (await post(harness.app, body, signBody(TEST_SECRET, body))).status === 202,
+          async () =>
+            (await post(harness.service, body, signBody(TEST_SECRET, body))).status === 202,
         );
         await admin.call("CLIENT", "PAUSE", "4000", "ALL");
-        await expectFast503(harness);
+        await expectFast503(harness.service);
         await admin.call("CLIENT", "UNPAUSE");
         const later = JSON.stringify(seamEvent());
         await waitFor(
-          async () => (await post(harness.app, later, signBody(TEST_SECRET, later))).status === 202,
+          async () =>
+            (await post(harness.service, later, signBody(TEST_SECRET, later))).status === 202,
         );
       } finally {
         admin.disconnect();

@@ -1,51 +1,31 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
-import { createTestSecret, serviceEnv } from "../../test/helpers/projector-service.js";
-import { type ApiClient, apiClient, TEST_TOKEN } from "../../test/helpers/readiness.js";
-import { dropPrefix, testPrefix } from "../../test/helpers/redis.js";
+import { describe, expect, it } from "vitest";
+import { useHarness } from "../../test/helpers/harness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { loadConfig } from "../config.js";
-import { createLogger } from "../log.js";
-import { type RunningService, startService } from "../main.js";
 import { createManualClock } from "./clock.js";
 
 describe("waiters on a manual clock", () => {
   const clock = createManualClock();
-  const prefix = testPrefix();
-  let database: TestDatabase;
-  let service: RunningService;
-  let api: ApiClient;
-  beforeAll(async () => {
-    database = await createTestDatabase({ max: 2 });
-    const secret = createTestSecret();
-    const env = serviceEnv({ databaseUrl: database.url, prefix, secret, role: "api" });
-    const config = loadConfig({ ...env, API_TOKENS: TEST_TOKEN });
-    service = await startService(config, createLogger("silent"), { clock });
-    api = apiClient(service.url, { secret });
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200);
-  });
-  afterAll(async () => {
-    await service?.close();
-    await database?.drop();
-    await dropPrefix(prefix);
-  });
-  const size = () => service.waiters?.size;
+  const harness = useHarness({}, { role: "api", clock });
+  const service = () => harness().service;
+  const size = () => service().waiters.size;
 
   const pendingIdentity = async () => {
     const identity = randomUUID();
     const phone = randomUUID();
-    expect((await api.requestDeletion(identity, { phone_ids: [phone] })).status).toBe(201);
+    expect((await service().requestDeletion(identity, { phone_ids: [phone] })).status).toBe(201);
     return { identity, phone };
   };
 
   it("answers a long-poll with its current state after its wait seconds, not before", async () => {
     const { identity, phone } = await pendingIdentity();
     let answered = false;
-    const waiting = api.waitDeletion(identity, 30).then((response) => {
-      answered = true;
-      return response;
-    });
+    const waiting = service()
+      .waitDeletion(identity, 30)
+      .then((response) => {
+        answered = true;
+        return response;
+      });
     // Registered, its state read, and its one timer armed.
     await waitFor(() => size() === 1 && clock.pending === 1, { message: "waiter waiting" });
     clock.advance(29_999);
@@ -65,7 +45,7 @@ describe("waiters on a manual clock", () => {
   it("keeps an SSE stream alive after 15 s without a change, and only then", async () => {
     const { identity } = await pendingIdentity();
     const abort = new AbortController();
-    const response = await api.call(
+    const response = await service().call(
       "GET",
       `/v1/user_identities/${identity}/deletion/events`,
       undefined,

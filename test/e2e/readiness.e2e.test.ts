@@ -2,18 +2,9 @@ import { randomUUID } from "node:crypto";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sql } from "../../src/db/client.js";
-import { adminSql, createTestDatabase, type TestDatabase } from "../helpers/postgres.js";
-import { type ServiceProcess, spawnService, stopService } from "../helpers/process.js";
-import { createTestSecret } from "../helpers/projector-service.js";
-import {
-  type ApiClient,
-  apiClient,
-  deletionEvent,
-  followEvents,
-  type Readiness,
-  TEST_TOKEN,
-} from "../helpers/readiness.js";
-import { dropPrefix, REDIS_URL, testPrefix } from "../helpers/redis.js";
+import { type ProcessService, useHarness } from "../helpers/harness.js";
+import { adminSql, type TestDatabase } from "../helpers/postgres.js";
+import { deletionEvent, followEvents, type Readiness, TEST_TOKEN } from "../helpers/readiness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,56 +41,25 @@ const longPoll = (url: string, identity: string, wait: number) => {
 
 /** Two API processes and one worker process on one Postgres and one Redis (CONTRACT §2). */
 describe("two API processes and a worker process", () => {
+  const harness = useHarness({}, false);
   let database: TestDatabase;
   let admin: Sql;
-  const prefix = testPrefix();
-  const secret = createTestSecret();
-  const services: ServiceProcess[] = [];
-  let api1: ApiClient;
-  let api2: ApiClient;
-  let api1Process: ServiceProcess;
+  const services: ProcessService[] = [];
+  let api1: ProcessService;
+  let api2: ProcessService;
 
   beforeAll(async () => {
-    database = await createTestDatabase({ max: 2 });
+    database = harness().database;
     admin = adminSql();
-    const env = (role: string) => ({
-      ROLE: role,
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: "4",
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      SEAM_WEBHOOK_SECRET: secret,
-      API_TOKENS: TEST_TOKEN,
-      WORKER_CONCURRENCY: "16",
-      LOG_LEVEL: "warn",
-    });
-    services.push(
-      ...(await Promise.all([
-        spawnService(env("api")),
-        spawnService(env("api")),
-        spawnService(env("worker")),
-      ])),
-    );
-    for (const service of services) {
-      await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
-        timeoutMs: 30_000,
-        message: `readyz of ${service.url}`,
-      }).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${service.output()}`);
-      });
-    }
-    const [first, second] = services as [ServiceProcess, ServiceProcess];
-    api1Process = first;
-    api1 = apiClient(first.url, { secret });
-    api2 = apiClient(second.url, { secret });
+    const start = (role: "api" | "worker") =>
+      harness().spawn({ role, env: { WORKER_CONCURRENCY: "16", LOG_LEVEL: "warn" } });
+    services.push(...(await Promise.all([start("api"), start("api"), start("worker")])));
+    [api1, api2] = services as [ProcessService, ProcessService];
   }, 60_000);
 
   afterAll(async () => {
-    // By pid, each one: SIGTERM, then SIGKILL after the grace period.
-    await Promise.all(services.map((service) => stopService(service)));
+    // The harness then stops each process by its pid: SIGTERM, then SIGKILL after the grace.
     await admin?.end();
-    await database?.drop();
-    await dropPrefix(prefix);
   });
 
   it("serves /readyz with the listener check only in API processes", async () => {
@@ -249,10 +209,10 @@ describe("two API processes and a worker process", () => {
     const identity = randomUUID();
     const phone = randomUUID();
     await api2.requestDeletion(identity, { phone_ids: [phone] });
-    const waiting = longPoll(api1Process.url, identity, 60);
+    const waiting = longPoll(api1.url, identity, 60);
     await waiting.sent;
     // Registered or not yet, the request is in: either way it gets the current state.
-    api1Process.child.kill("SIGTERM");
+    api1.process.child.kill("SIGTERM");
     const { status, body } = await waiting.response;
     expect(status).toBe(200);
     expect(body).toMatchObject({
@@ -260,6 +220,6 @@ describe("two API processes and a worker process", () => {
       blockers: [{ type: "phone", id: phone }],
       deletion: { status: "pending" },
     });
-    expect(await api1Process.exited).toBe(0);
+    expect(await api1.process.exited).toBe(0);
   });
 });

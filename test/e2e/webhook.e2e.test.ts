@@ -1,19 +1,18 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../src/replay/sign.js";
-import { TEST_SECRET } from "../helpers/ingest.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/postgres.js";
-import { ROOT, type ServiceProcess, spawnService, stopService } from "../helpers/process.js";
-import { dropPrefix, testPrefix } from "../helpers/redis.js";
+import { type ProcessService, useHarness } from "../helpers/harness.js";
+import type { TestDatabase } from "../helpers/postgres.js";
+import { ROOT } from "../helpers/process.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** The built server (tsc output), started as its own process and driven over real HTTP. */
 describe("built server, end to end", () => {
+  const harness = useHarness({}, false);
   let database: TestDatabase;
-  let service: ServiceProcess;
-  const prefix = testPrefix();
+  let service: ProcessService;
 
   beforeAll(async () => {
     execFileSync(
@@ -24,28 +23,8 @@ describe("built server, end to end", () => {
         stdio: "inherit",
       },
     );
-    database = await createTestDatabase({ max: 2 });
-    service = await spawnService(
-      {
-        DATABASE_URL: database.url,
-        QUEUE_PREFIX: prefix,
-        SEAM_WEBHOOK_SECRET: TEST_SECRET,
-        ROLE: "all",
-      },
-      { entry: "dist/main.js" },
-    );
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
-      timeoutMs: 20_000,
-      message: "readyz",
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${service.output()}`);
-    });
-  });
-
-  afterAll(async () => {
-    await stopService(service);
-    await database?.drop();
-    await dropPrefix(prefix);
+    database = harness().database;
+    service = await harness().spawn({ entry: "dist/main.js" });
   });
 
   it("answers /healthz and /readyz naming each check", async () => {
@@ -72,7 +51,7 @@ describe("built server, end to end", () => {
     const response = await fetch(`${service.url}/webhooks/seam`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", ...signBody(TEST_SECRET, body) },
+      headers: { "content-type": "application/json", ...signBody(service.secret, body) },
     });
     expect(response.status).toBe(202);
     const [row] = await waitFor(
@@ -90,8 +69,8 @@ describe("built server, end to end", () => {
   });
 
   it("stops cleanly on SIGTERM", async () => {
-    service.child.kill("SIGTERM");
-    expect(await service.exited).toBe(0);
-    expect(service.output()).toContain('"msg":"stopped"');
+    service.process.child.kill("SIGTERM");
+    expect(await service.process.exited).toBe(0);
+    expect(service.process.output()).toContain('"msg":"stopped"');
   });
 });

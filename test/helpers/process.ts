@@ -57,7 +57,9 @@ export const spawnChild = (
 
 /**
  * Starts seam-projector as a child process: `entry` is a built file (dist/main.js) or the
- * TypeScript source, run through tsx. Output is kept for failure messages.
+ * TypeScript source, run through tsx. Output is kept for failure messages. Tests start the
+ * service through the harness (./harness.ts), whose process flavour this is; bench/ calls it
+ * directly.
  */
 export const spawnService = async (
   env: Record<string, string>,

@@ -2,14 +2,10 @@ import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../src/replay/sign.js";
+import { type ProcessService, useHarness } from "../helpers/harness.js";
 import { expectDocumentedAnswer, headerLine, requestHead } from "../helpers/hostile.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/postgres.js";
-import { type ServiceProcess, spawnService, stopService } from "../helpers/process.js";
-import { createTestSecret, serviceEnv } from "../helpers/projector-service.js";
 import { type RawResponse, rawExchange } from "../helpers/raw-http.js";
 import { deletionEvent } from "../helpers/readiness.js";
-import { dropPrefix, testPrefix } from "../helpers/redis.js";
-import { waitFor } from "../helpers/wait-for.js";
 
 /** The resident memory of a process, in MiB, as the kernel counts it. */
 const rssMiB = (pid: number): number => {
@@ -39,38 +35,23 @@ const RSS_GROWTH_BOUND_MIB = 100;
  * them, while a normal webhook every 100 ms must still be answered.
  */
 describe("slow clients and oversized bodies", () => {
-  const prefix = testPrefix();
-  const secret = createTestSecret();
-  let database: TestDatabase | undefined;
-  let service: ServiceProcess | undefined;
+  const harness = useHarness({}, false);
+  let service: ProcessService | undefined;
   let host: string;
   let pid: number;
   beforeAll(async () => {
-    database = await createTestDatabase({ max: 2 });
-    const env = serviceEnv({ databaseUrl: database.url, prefix, secret, role: "all" });
-    const started = await spawnService({ ...env, LOG_LEVEL: "warn" });
-    service = started;
     // Only the HTTP side is under test: ready once /readyz says so, however loaded the machine.
-    await waitFor(async () => (await fetch(`${started.url}/readyz`)).status === 200, {
-      timeoutMs: 45_000,
-      intervalMs: 200,
-      message: "service ready",
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${started.output()}`);
-    });
-    host = new URL(started.url).host;
-    pid = started.child.pid ?? 0;
+    service = await harness().spawn({ env: { LOG_LEVEL: "warn" }, readyTimeoutMs: 45_000 });
+    host = new URL(service.url).host;
+    pid = service.process.child.pid ?? 0;
     expect(pid).toBeGreaterThan(0);
   }, 60_000);
-  afterAll(async () => {
+  afterAll(() => {
     aborter.abort();
-    await stopService(service);
-    await database?.drop();
-    await dropPrefix(prefix);
   });
   const context = () => {
     if (service === undefined) throw new Error("started in beforeAll");
-    return { service, secret, webhookUrl: `${service.url}/webhooks/seam` };
+    return { service, secret: service.secret, webhookUrl: service.webhookUrl };
   };
   const aborter = new AbortController();
   setMaxListeners(SLOW_HEADER_CLIENTS + 1, aborter.signal);
@@ -230,7 +211,7 @@ describe("slow clients and oversized bodies", () => {
     expect(slowest).toBeLessThan(3_000);
     expect(growth).toBeLessThan(RSS_GROWTH_BOUND_MIB);
     // And the process is still the same healthy one.
-    expect(service.child.exitCode).toBeNull();
+    expect(service.process.child.exitCode).toBeNull();
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
     expect((await sendValid()).status).toBe(202);
   }, 60_000);

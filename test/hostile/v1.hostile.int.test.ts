@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ErrorCode } from "../../src/errors.js";
+import { type Service, useHarness } from "../helpers/harness.js";
 import {
   chunked,
   contentTypes,
@@ -13,12 +14,7 @@ import {
   TRANSPORT_CODES,
 } from "../helpers/hostile.js";
 import { type RawResponse, rawExchange } from "../helpers/raw-http.js";
-import {
-  deletionEvent,
-  type ReadinessService,
-  startReadinessService,
-  TEST_TOKEN,
-} from "../helpers/readiness.js";
+import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** Every `/v1` route of CONTRACT §5, and the codes it documents. */
@@ -47,7 +43,8 @@ const bodyOf = (response: RawResponse) =>
   JSON.parse(response.body.toString("utf8")) as { error: { code: string; field?: string } };
 
 describe("hostile input to every /v1 route", () => {
-  let api: ReadinessService;
+  const harness = useHarness();
+  let api: Service;
   let host: string;
   const bearer = `Bearer ${TEST_TOKEN}`;
   /** An identity whose deletion is ready: a long-poll on it answers at once, whatever `wait`. */
@@ -58,15 +55,12 @@ describe("hostile input to every /v1 route", () => {
   const takenPhone = randomUUID();
 
   beforeAll(async () => {
-    api = await startReadinessService();
+    api = harness().service;
     host = new URL(api.url).host;
     expect((await api.requestDeletion(readyIdentity)).status).toBe(201);
     expect((await api.requestDeletion(pendingIdentity, { phone_ids: [takenPhone] })).status).toBe(
       201,
     );
-  });
-  afterAll(async () => {
-    await api?.close();
   });
 
   const send = (

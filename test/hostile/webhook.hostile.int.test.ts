@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ErrorCode } from "../../src/errors.js";
 import { signBody } from "../../src/replay/sign.js";
+import { type Service, useHarness } from "../helpers/harness.js";
 import {
   anyCase,
   chunked,
@@ -14,11 +15,7 @@ import {
   TRANSPORT_CODES,
 } from "../helpers/hostile.js";
 import { rawExchange } from "../helpers/raw-http.js";
-import {
-  deletionEvent,
-  type ReadinessService,
-  startReadinessService,
-} from "../helpers/readiness.js";
+import { deletionEvent } from "../helpers/readiness.js";
 
 /** The service's default WEBHOOK_BODY_LIMIT_BYTES (CONTRACT §3: 256 KiB). */
 const LIMIT = 256 * 1024;
@@ -52,14 +49,12 @@ const isEnvelope = (text: string) => {
 const RUNS = { numRuns: 150 };
 
 describe("hostile input to POST /webhooks/seam", () => {
-  let api: ReadinessService;
+  const harness = useHarness();
+  let api: Service;
   let host: string;
   beforeAll(async () => {
-    api = await startReadinessService();
+    api = harness().service;
     host = new URL(api.url).host;
-  });
-  afterAll(async () => {
-    await api?.close();
   });
 
   const post = (lines: Buffer[], body: Buffer, options: { chunks?: number[] } = {}) => {

@@ -1,24 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
+import { type Service, useHarness } from "../helpers/harness.js";
 import { sampleOf, scrape } from "../helpers/metrics.js";
-import {
-  deletionEvent,
-  type ReadinessService,
-  startReadinessService,
-} from "../helpers/readiness.js";
+import { deletionEvent } from "../helpers/readiness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const MAX_DEPTH = 5;
 
-let api: ReadinessService;
-let worker: ReadinessService | undefined;
-beforeAll(async () => {
-  // An API process alone, so the queue only grows until a worker is started.
-  api = await startReadinessService({ role: "api", env: { QUEUE_MAX_DEPTH: String(MAX_DEPTH) } });
-});
-afterAll(async () => {
-  await worker?.close();
-  await api?.close();
+// An API process alone, so the queue only grows until a worker is started.
+const harness = useHarness({}, { role: "api", env: { QUEUE_MAX_DEPTH: String(MAX_DEPTH) } });
+let api: Service;
+beforeAll(() => {
+  api = harness().service;
 });
 
 it("answers 503 with Retry-After above the configured depth, counts it, and accepts again once drained", async () => {
@@ -45,12 +38,7 @@ it("answers 503 with Retry-After above the configured depth, counts it, and acce
     }),
   ).toBe(3);
 
-  worker = await startReadinessService({
-    role: "worker",
-    database: api.database,
-    prefix: api.prefix,
-    secret: api.secret,
-  });
+  await harness().start({ role: "worker" });
   // Svix's retry of a refused event is accepted once the worker has drained the queue.
   const retried = events[MAX_DEPTH] as Record<string, unknown>;
   await waitFor(async () => (await api.sendEvent(retried)).status === 202, {
@@ -59,7 +47,7 @@ it("answers 503 with Retry-After above the configured depth, counts it, and acce
     message: "accepted again after the drain",
   });
   const rows = await waitFor(async () => {
-    const found = await api.database.sql<{ event_id: string }[]>`
+    const found = await harness().database.sql<{ event_id: string }[]>`
       select event_id from events where event_id = any(${events.map((e) => e.event_id as string)})`;
     return found.length === MAX_DEPTH + 1 ? found : undefined;
   });

@@ -1,14 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EVENTS_QUEUE } from "../../src/ingest/queue.js";
-import {
-  deletionEvent,
-  type ReadinessService,
-  startReadinessService,
-  TEST_TOKEN,
-} from "../helpers/readiness.js";
+import { type Service, useHarness } from "../helpers/harness.js";
+import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
 import { REDIS_URL } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -17,14 +13,10 @@ import { waitFor } from "../helpers/wait-for.js";
  * worker fails them (as a long Postgres outage would, once retries run out), then a real
  * worker process of the service is started and the operator re-drives them.
  */
-let api: ReadinessService;
-let worker: ReadinessService | undefined;
-beforeAll(async () => {
-  api = await startReadinessService({ role: "api" });
-});
-afterAll(async () => {
-  await worker?.close();
-  await api?.close();
+const harness = useHarness({}, { role: "api" });
+let api: Service;
+beforeAll(() => {
+  api = harness().service;
 });
 
 const admin = (path: string, init: RequestInit = {}) =>
@@ -42,7 +34,7 @@ const failJobs = async (count: number, reason: string) => {
     async () => {
       throw new UnrecoverableError(reason);
     },
-    { connection, prefix: api.prefix },
+    { connection, prefix: harness().prefix },
   );
   standIn.on("failed", () => {
     failed += 1;
@@ -109,12 +101,7 @@ describe("dead letters", () => {
     );
     expect((await admin(`/dead-letters/${events[2]?.event_id}`)).status).toBe(404);
 
-    worker = await startReadinessService({
-      role: "worker",
-      database: api.database,
-      prefix: api.prefix,
-      secret: api.secret,
-    });
+    await harness().start({ role: "worker" });
     // A worker leaves the failed set alone: only the operator re-drives.
     expect((await api.readiness(identity)).ready).toBe(false);
 

@@ -1,16 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { signBody } from "../../src/replay/sign.js";
+import { type Service, useHarness } from "../helpers/harness.js";
 import { sampleOf, scrape } from "../helpers/metrics.js";
-import { openEventsQueue } from "../helpers/projector-service.js";
-import {
-  deletionEvent,
-  type ReadinessService,
-  startReadinessService,
-  TEST_TOKEN,
-} from "../helpers/readiness.js";
+import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** Every log line the service writes, parsed. */
@@ -26,12 +21,10 @@ const sink = new Writable({
   },
 });
 
-let service: ReadinessService;
-beforeAll(async () => {
-  service = await startReadinessService({ log: createLogger("info", {}, sink) });
-});
-afterAll(async () => {
-  await service?.close();
+const harness = useHarness({}, { log: createLogger("info", {}, sink) });
+let service: Service;
+beforeAll(() => {
+  service = harness().service;
 });
 
 const post = (body: string, headers: Record<string, string>) =>
@@ -61,21 +54,15 @@ describe("/metrics", () => {
     // A redelivery after BullMQ dropped the completed job (it keeps them an hour): the worker
     // sees it and Postgres' event log finds it recorded. (While the job is kept, BullMQ itself
     // drops the duplicate at enqueue, and nothing is counted.)
-    const queue = openEventsQueue(service.prefix);
-    try {
-      await waitFor(
-        async () => (await queue.queue.getJobState(event.event_id as string)) === "completed",
-      );
-      await queue.queue.remove(event.event_id as string);
-    } finally {
-      await queue.close();
-    }
+    const { queue } = harness().queue;
+    await waitFor(async () => (await queue.getJobState(event.event_id as string)) === "completed");
+    await queue.remove(event.event_id as string);
     expect((await service.sendEvent(event)).status).toBe(202);
     expect(
-      (await post(body, signBody(service.secret.replace("whsec_", "whsec_AA"), body))).status,
+      (await post(body, signBody(harness().secret.replace("whsec_", "whsec_AA"), body))).status,
     ).toBe(401);
     const notEvent = JSON.stringify([1, 2]);
-    expect((await post(notEvent, signBody(service.secret, notEvent))).status).toBe(400);
+    expect((await post(notEvent, signBody(harness().secret, notEvent))).status).toBe(400);
     expect((await post("x".repeat(300 * 1024), {})).status).toBe(413);
     // Schema-invalid: acs_user.deleted without acs_user_id is accepted, then poison.
     const poison = { ...deletionEvent("acs_user", randomUUID()), acs_user_id: undefined };
@@ -149,8 +136,8 @@ describe("logs", () => {
     await waitFor(() => raw.length > 5);
     const all = raw.join("\n");
     expect(all).not.toContain(TEST_TOKEN);
-    expect(all).not.toContain(service.secret);
-    expect(all).not.toContain(service.secret.slice("whsec_".length));
+    expect(all).not.toContain(harness().secret);
+    expect(all).not.toContain(harness().secret.slice("whsec_".length));
     expect(all).not.toMatch(/v1,[A-Za-z0-9+/=]{40}/);
     const requestLines = lines.filter((line) => line.msg === "request");
     expect(requestLines.length).toBeGreaterThan(3);

@@ -1,16 +1,13 @@
 import { describe, expect, onTestFinished, test } from "vitest";
 import { replay } from "../../src/replay/replay.js";
+import { startHarness } from "../helpers/harness.js";
 import { countEvents, expectProjectionOf, readProjection } from "../helpers/projection.js";
-import {
-  createProjectionHarness,
-  loadFixture,
-  uniqueEventCount,
-} from "../helpers/projector-service.js";
+import { loadFixture, uniqueEventCount } from "../helpers/queue.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** A whole service (ROLE=all) on its own database and queue prefix, torn down after the test. */
 const startProjection = async () => {
-  const harness = await createProjectionHarness();
+  const harness = await startHarness();
   onTestFinished(harness.close);
   return harness;
 };

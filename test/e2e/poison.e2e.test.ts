@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { expect, test } from "vitest";
 import { parseFixture } from "../../src/replay/fixture.js";
 import { replay } from "../../src/replay/replay.js";
-import { useProjectionHarness } from "../helpers/projector-service.js";
+import { useHarness } from "../helpers/harness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
-const harness = useProjectionHarness();
+const harness = useHarness();
 
 test("a projected event that fails its Seam schema is kept, failed for good, and not retried", async () => {
   const { database, service, queue, secret } = harness();

@@ -1,7 +1,6 @@
 import { expect, test } from "vitest";
-import { killChild } from "../helpers/process.js";
+import { useHarness } from "../helpers/harness.js";
 import { countEvents, expectProjectionOf } from "../helpers/projection.js";
-import { useWorkerProcesses } from "../helpers/projector-service.js";
 import { scenarioFixture } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -11,12 +10,14 @@ import { waitFor } from "../helpers/wait-for.js";
  * half done; and when something keeps it from finishing, the deadline must still end it, and
  * the jobs it held must come back to the next worker. CONTRACT §6.
  */
-const drill = useWorkerProcesses();
+const drill = useHarness({}, false);
+/** One more worker process (ROLE=worker), as an orchestrator starts it, once it consumes. */
+const startWorker = (env: Record<string, string> = {}) => drill().spawn({ role: "worker", env });
 
 test("SIGTERM mid-projection: the jobs in hand finish, the process exits 0, the next worker does the rest", {
   timeout: 90_000,
 }, async () => {
-  const { database, queue, startWorker } = drill();
+  const { database, queue } = drill();
   const fixture = scenarioFixture(200); // 4,000 events
   await queue.add(fixture);
   const first = await startWorker();
@@ -24,9 +25,9 @@ test("SIGTERM mid-projection: the jobs in hand finish, the process exits 0, the 
     timeoutMs: 30_000,
     message: "projection under way",
   });
-  first.child.kill("SIGTERM");
-  expect(await first.exited).toBe(0);
-  expect(first.output()).toContain('"msg":"stopped"');
+  first.process.child.kill("SIGTERM");
+  expect(await first.process.exited).toBe(0);
+  expect(first.process.output()).toContain('"msg":"stopped"');
 
   // Nothing held and nothing half done: every event in Postgres is a completed job.
   const counts = await queue.counts();
@@ -41,14 +42,14 @@ test("SIGTERM mid-projection: the jobs in hand finish, the process exits 0, the 
     intervalMs: 200,
     message: "the next worker projects the rest",
   });
-  await killChild(second, "SIGTERM");
+  await second.stop("SIGTERM");
   await expectProjectionOf(database.sql, fixture);
 });
 
 test("a stop that cannot finish (its transaction blocked) ends at SHUTDOWN_TIMEOUT_MS, and loses nothing", {
   timeout: 90_000,
 }, async () => {
-  const { database, queue, startWorker } = drill();
+  const { database, queue } = drill();
   const fixture = scenarioFixture(20);
   const before = (await queue.counts()).completed;
   // Hold the resources table so the worker's next batch blocks inside its transaction.
@@ -60,12 +61,12 @@ test("a stop that cannot finish (its transaction blocked) ends at SHUTDOWN_TIMEO
     await queue.add(fixture);
     await waitFor(async () => (await queue.counts()).active > 0, { message: "a batch in hand" });
     const signalled = Date.now();
-    worker.child.kill("SIGTERM");
-    expect(await worker.exited).toBe(1);
+    worker.process.child.kill("SIGTERM");
+    expect(await worker.process.exited).toBe(1);
     const took = Date.now() - signalled;
     expect(took).toBeGreaterThanOrEqual(1400);
     expect(took).toBeLessThan(6000);
-    expect(worker.output()).toContain("shutdown deadline passed");
+    expect(worker.process.output()).toContain("shutdown deadline passed");
   } finally {
     await blocker`rollback`;
     blocker.release();

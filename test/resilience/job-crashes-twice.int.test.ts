@@ -1,8 +1,7 @@
 import { expect, test } from "vitest";
 import { jobIdFor } from "../../src/ingest/queue.js";
-import { killChild } from "../helpers/process.js";
+import { useHarness } from "../helpers/harness.js";
 import { expectProjectionOf } from "../helpers/projection.js";
-import { useWorkerProcesses } from "../helpers/projector-service.js";
 import { buildIdentityScenario, fixtureOf } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -12,12 +11,14 @@ import { waitFor } from "../helpers/wait-for.js";
  * event id is recorded once), so being run again is harmless, and it must still complete:
  * BullMQ's default would fail it for good at its second stall.
  */
-const drill = useWorkerProcesses();
+const drill = useHarness({}, false);
+/** One more worker process (ROLE=worker), as an orchestrator starts it, once it consumes. */
+const startWorker = (env: Record<string, string> = {}) => drill().spawn({ role: "worker", env });
 
 test("a job in hand at two crashes in a row is recovered both times and completes", {
   timeout: 90_000,
 }, async () => {
-  const { database, queue, startWorker } = drill();
+  const { database, queue } = drill();
   const [deletion] = buildIdentityScenario().deletionEvents;
   if (deletion?.event_type !== "client_session.deleted") throw new Error("scenario changed");
   const sessionId = deletion.client_session_id as string;
@@ -49,7 +50,7 @@ test("a job in hand at two crashes in a row is recovered both times and complete
 
   let worker = await startWorker();
   await waitFor(() => inHandAfter(0), { message: "job in the first worker's hands" });
-  await killChild(worker, "SIGKILL");
+  await worker.stop("SIGKILL");
   worker = await startWorker();
   // Its lock expires and a stalled check hands it back: lockDuration + stalledInterval or so.
   await waitFor(() => inHandAfter(1), {
@@ -57,7 +58,7 @@ test("a job in hand at two crashes in a row is recovered both times and complete
     intervalMs: 100,
     message: "job recovered into the second worker's hands",
   });
-  await killChild(worker, "SIGKILL");
+  await worker.stop("SIGKILL");
   await startWorker();
   release();
   await holding;

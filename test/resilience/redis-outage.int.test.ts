@@ -1,9 +1,8 @@
-import { expect, test } from "vitest";
+import { afterAll, expect, test } from "vitest";
 import { replay } from "../../src/replay/replay.js";
 import { signBody } from "../../src/replay/sign.js";
-import { createTestDatabase } from "../helpers/postgres.js";
+import { useHarness } from "../helpers/harness.js";
 import { countEvents, expectProjectionOf } from "../helpers/projection.js";
-import { readHealth, useServiceProcess } from "../helpers/projector-service.js";
 import { type RedisServer, startRedisServer } from "../helpers/redis.js";
 import { scenarioFixture } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -13,23 +12,22 @@ import { waitFor } from "../helpers/wait-for.js";
  * with AOF and `appendfsync always` does. CONTRACT §3: a 2xx only once the event is durable, a
  * 503 within 2 s otherwise, so that with Svix's retries nothing is lost.
  */
-let redis: RedisServer;
-const drill = useServiceProcess(async () => {
-  const [server, database] = await Promise.all([
-    startRedisServer({ persistent: true }),
-    createTestDatabase(),
-  ]);
-  redis = server;
-  return {
-    databaseUrl: database.url,
-    sql: database.sql,
-    redisUrl: server.url,
-    close: async () => {
-      await server.close();
-      await database.drop();
-    },
-  };
-});
+let redis: RedisServer | undefined;
+// Registered first, so it runs last: the service stops before its Redis does.
+afterAll(() => redis?.close());
+// One ROLE=all process (the default deployment) on a redis-server of the drill's own.
+const harness = useHarness(
+  async () => {
+    redis = await startRedisServer({ persistent: true });
+    return { redisUrl: redis.url };
+  },
+  { flavour: "process" },
+);
+const drill = () => {
+  const { service, secret, queue, database } = harness();
+  if (redis === undefined) throw new Error("started in beforeAll");
+  return { service, webhookUrl: service.webhookUrl, secret, queue, sql: database.sql, redis };
+};
 
 /** One signed delivery of `body`, timed, as Svix sends it. */
 const deliver = async (body: string) => {
@@ -47,7 +45,7 @@ const deliver = async (body: string) => {
 test("Redis killed while webhooks arrive: 503 within 2 s, the API stays up, no event lost", {
   timeout: 90_000,
 }, async () => {
-  const { service, webhookUrl, secret, queue, sql } = drill();
+  const { service, webhookUrl, secret, queue, sql, redis: server } = drill();
   const fixture = scenarioFixture(40);
   const [first] = fixture;
   if (first === undefined) throw new Error("empty fixture");
@@ -68,10 +66,10 @@ test("Redis killed while webhooks arrive: 503 within 2 s, the API stays up, no e
 
   await waitFor(() => progress.accepted >= 150, { message: "deliveries accepted before" });
   const acceptedBefore = progress.accepted;
-  await redis.stop("SIGKILL");
+  await server.stop("SIGKILL");
 
   // The process stays up and says what is wrong; a delivery is refused fast, in the envelope.
-  const down = await readHealth(service.url);
+  const down = await service.health();
   expect(down.healthz).toBe(200);
   expect(down.readyz).toBe(503);
   expect(down.checks.redis).toMatch(/^fail/);
@@ -85,7 +83,7 @@ test("Redis killed while webhooks arrive: 503 within 2 s, the API stays up, no e
   expect(refused.elapsedMs).toBeLessThan(2000);
   // Deliveries go on being refused for a while before Redis comes back.
   await waitFor(() => progress.failed >= 100, { message: "deliveries refused while down" });
-  await redis.start();
+  await server.start();
 
   const summary = await firstPass;
   expect(summary.accepted).toBeGreaterThan(acceptedBefore);
@@ -95,7 +93,7 @@ test("Redis killed while webhooks arrive: 503 within 2 s, the API stays up, no e
   expect(summary.failures.filter((f) => !/^503 queue_unavailable/.test(f.message))).toEqual([]);
 
   // Svix retries what was refused; the same process takes them once Redis is back.
-  await waitFor(async () => (await readHealth(service.url)).readyz === 200, {
+  await waitFor(async () => (await service.health()).readyz === 200, {
     timeoutMs: 15_000,
     message: "readyz again once Redis is back",
   });
@@ -113,5 +111,5 @@ test("Redis killed while webhooks arrive: 503 within 2 s, the API stays up, no e
   );
   await expectProjectionOf(sql, fixture);
   expect((await queue.counts()).failed).toBe(0);
-  expect(service.child.exitCode).toBeNull();
+  expect(service.process?.child.exitCode).toBeNull();
 });

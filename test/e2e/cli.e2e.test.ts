@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { expect, test } from "vitest";
+import { useHarness } from "../helpers/harness.js";
 import { ROOT } from "../helpers/process.js";
 import { countEvents, expectProjectionOf } from "../helpers/projection.js";
-import { loadFixture, useProjectionHarness } from "../helpers/projector-service.js";
+import { loadFixture } from "../helpers/queue.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 const FIXTURE = path.join(ROOT, "test/fixtures/single-identity.jsonl");
@@ -26,7 +27,7 @@ const runCli = (args: string[]) =>
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
 
-const harness = useProjectionHarness();
+const harness = useHarness();
 
 test("replay --shuffle --duplicate 2 projects the fixture and prints a summary", async () => {
   const { database, service, queue, secret } = harness();

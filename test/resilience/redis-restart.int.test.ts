@@ -1,15 +1,7 @@
 import { afterAll, describe, expect, test } from "vitest";
-import { createTestDatabase } from "../helpers/postgres.js";
-import { type ServiceProcess, stopService } from "../helpers/process.js";
+import { createHarness } from "../helpers/harness.js";
 import { countEvents, expectProjectionOf } from "../helpers/projection.js";
-import {
-  createTestSecret,
-  openEventsQueue,
-  readHealth,
-  serviceEnv,
-  spawnProjectorProcess,
-} from "../helpers/projector-service.js";
-import { startRedisServer, testPrefix } from "../helpers/redis.js";
+import { startRedisServer } from "../helpers/redis.js";
 import { buildIdentityScenario, fixtureOf } from "../helpers/scenario.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -30,27 +22,13 @@ describe.each([
   { persistent: false, comesBack: "empty" },
 ])("Redis restarted under an idle worker, back $comesBack", ({ persistent }) => {
   test("the worker consumes again by itself", { timeout: 60_000 }, async () => {
-    const [redis, database] = await Promise.all([
-      startRedisServer({ persistent }),
-      createTestDatabase({ max: 2 }),
-    ]);
-    cleanups.push(
-      () => redis.close(),
-      () => database.drop(),
-    );
-    const prefix = testPrefix();
-    const queue = openEventsQueue(prefix, redis.url);
-    cleanups.push(() => queue.close());
-    const env = serviceEnv({
-      databaseUrl: database.url,
-      prefix,
-      secret: createTestSecret(),
-      role: "worker",
-      redisUrl: redis.url,
-    });
-    const worker: ServiceProcess = await spawnProjectorProcess(env);
-    cleanups.push(() => stopService(worker));
-    const pid = worker.child.pid;
+    const redis = await startRedisServer({ persistent });
+    cleanups.push(() => redis.close());
+    const harness = await createHarness({ redisUrl: redis.url });
+    cleanups.push(() => harness.close());
+    const { database, queue } = harness;
+    const worker = await harness.spawn({ role: "worker" });
+    const pid = worker.process.child.pid;
 
     // Deletion events only, so that each alone has a known projected state.
     const [before, after] = fixtureOf(buildIdentityScenario().deletionEvents.slice(0, 2));
@@ -61,10 +39,10 @@ describe.each([
     });
 
     await redis.stop("SIGTERM");
-    await waitFor(async () => (await readHealth(worker.url)).readyz === 503, {
+    await waitFor(async () => (await worker.health()).readyz === 503, {
       message: "worker readyz failing while Redis is down",
     });
-    const down = await readHealth(worker.url);
+    const down = await worker.health();
     expect(down.healthz).toBe(200);
     expect(down.checks.redis).toMatch(/^fail/);
     await redis.start();
@@ -76,11 +54,11 @@ describe.each([
       message: "event queued after the restart projected",
     });
     await expectProjectionOf(database.sql, [before, after]);
-    await waitFor(async () => (await readHealth(worker.url)).readyz === 200, {
+    await waitFor(async () => (await worker.health()).readyz === 200, {
       message: "worker readyz again",
     });
     // The same process did it: never restarted, still running.
-    expect(worker.child.pid).toBe(pid);
-    expect(worker.child.exitCode).toBeNull();
+    expect(worker.process.child.pid).toBe(pid);
+    expect(worker.process.child.exitCode).toBeNull();
   });
 });
