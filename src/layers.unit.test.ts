@@ -14,9 +14,9 @@ const SRC = dirname(fileURLToPath(import.meta.url));
 const LAYERS: string[][] = [
   ["errors.ts", "log.ts", "config.ts", "util"],
   ["shared"],
+  ["http"],
   ["db", "redis.ts"],
   ["sql"],
-  ["http"],
   ["metrics"],
   ["ingest", "replay"],
   ["readiness", "waiters"],

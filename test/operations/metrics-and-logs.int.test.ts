@@ -100,7 +100,9 @@ describe("/metrics", () => {
       sampleOf(after, "seam_projector_projection_lag_seconds_count", { since: "occurred" }),
     ).toBeGreaterThanOrEqual(1);
     expect(sampleOf(after, "seam_projector_enqueue_seconds_count")).toBeGreaterThanOrEqual(3);
-    expect(sampleOf(after, "seam_projector_waiter_wake_seconds_count")).toBe(1);
+    // At least the wake that answered the waiter. The deletion request's own NOTIFY may reach
+    // the listener after the waiter registered, and cost one more (harmless) read and wake.
+    expect(sampleOf(after, "seam_projector_waiter_wake_seconds_count")).toBeGreaterThanOrEqual(1);
     expect(sampleOf(after, "seam_projector_waiters_active")).toBe(0);
     expect(after).toMatch(/^seam_projector_queue_jobs\{state="failed",role="all"\} 1$/m);
     expect(after).toContain("seam_projector_listener_reconnects_total");
