@@ -1,0 +1,220 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { createTestSecret, serviceEnv } from "../../test/helpers/projector-service.js";
+import { apiClient, deletionEvent, TEST_TOKEN } from "../../test/helpers/readiness.js";
+import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
+import { loadConfig } from "../config.js";
+import { createEventsQueue, EVENTS_QUEUE } from "../ingest/queue.js";
+import { createLogger } from "../log.js";
+import { type RunningService, startService } from "../main.js";
+import { createProducerRedis } from "../redis.js";
+import { BOARD_PATH } from "./board.js";
+
+const ADMIN_TOKEN = `admin-token-${randomUUID()}`;
+const API = `${BOARD_PATH}/api/queues`;
+const Q = `${API}/${EVENTS_QUEUE}`;
+
+/** Every state-changing call of Bull Board 9's API on the events queue (src: routes.js). */
+const BOARD_WRITES: [method: string, path: string][] = [
+  ["PUT", `${API}/pause`],
+  ["PUT", `${API}/resume`],
+  ["PUT", `${Q}/retry/failed`],
+  ["PUT", `${Q}/promote`],
+  ["PUT", `${Q}/clean/completed`],
+  ["PUT", `${Q}/pause`],
+  ["PUT", `${Q}/resume`],
+  ["PUT", `${Q}/concurrency`],
+  ["PUT", `${Q}/rate-limit`],
+  ["PUT", `${Q}/rate-limit/release`],
+  ["PUT", `${Q}/empty`],
+  ["PUT", `${Q}/obliterate`],
+  ["PUT", `${Q}/some-job/retry`],
+  ["PUT", `${Q}/some-job/clean`],
+  ["PUT", `${Q}/some-job/promote`],
+  ["PATCH", `${Q}/some-job/delay`],
+  ["PATCH", `${Q}/some-job/priority`],
+  ["PUT", `${Q}/some-job/remove-unprocessed-children`],
+  ["POST", "/admin/dead-letters/retry"],
+  ["POST", "/admin/dead-letters/some-job/retry"],
+  ["DELETE", "/admin/dead-letters/some-job"],
+];
+
+/** Doors through which a job's data would enter the queue unsigned: shut for every token. */
+const UNSIGNED_DOORS: [method: string, path: string][] = [
+  ["POST", `${Q}/add`],
+  ["POST", `${Q}/ad%64`],
+  ["POST", `${Q}/add/`],
+  ["PATCH", `${Q}/some-job/update-data`],
+  ["PATCH", `${Q}/job-schedulers/any`],
+  ["PUT", `${Q}/job-schedulers/any/run`],
+];
+
+const startWith = async (database: TestDatabase, prefix: string, adminTokens?: string) => {
+  const env = serviceEnv({
+    databaseUrl: database.url,
+    prefix,
+    secret: createTestSecret(),
+    role: "api",
+  });
+  const config = loadConfig({
+    ...env,
+    API_TOKENS: TEST_TOKEN,
+    ...(adminTokens ? { ADMIN_TOKENS: adminTokens } : {}),
+  });
+  return startService(config, createLogger("silent"));
+};
+
+const call = (
+  service: RunningService,
+  method: string,
+  path: string,
+  token: string,
+  init: { headers?: Record<string, string>; body?: string } = {},
+) =>
+  fetch(`${service.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...init.headers },
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
+
+const expectForbidden = async (response: Response, what: string) => {
+  expect(response.status, what).toBe(403);
+  expect(((await response.json()) as { error: { code: string } }).error.code, what).toBe(
+    "forbidden",
+  );
+};
+
+describe("the admin routes' tokens", () => {
+  let database: TestDatabase;
+  let service: RunningService;
+  let readOnlyService: RunningService;
+  const prefix = testPrefix();
+  const readOnlyPrefix = testPrefix();
+  const producer = createProducerRedis(REDIS_URL);
+  const queue = createEventsQueue(producer, prefix);
+  beforeAll(async () => {
+    database = await createTestDatabase({ max: 2 });
+    service = await startWith(database, prefix, ADMIN_TOKEN);
+    readOnlyService = await startWith(database, readOnlyPrefix);
+  });
+  afterAll(async () => {
+    await service?.close();
+    await readOnlyService?.close();
+    await queue.close();
+    producer.disconnect();
+    await dropPrefix(prefix);
+    await dropPrefix(readOnlyPrefix);
+    await database?.drop();
+  });
+
+  it("refuses Bull Board's add job to every token: the issue's attack adds nothing", async () => {
+    const api = apiClient(service.url, { secret: createTestSecret() });
+    const identity = randomUUID();
+    const phone = randomUUID();
+    expect((await api.link(identity, { phone_ids: [phone] })).status).toBe(200);
+    const event = deletionEvent("phone", phone);
+    // A job shaped like the webhook route's, sent as a "simple" (no preflight) browser request.
+    const job = {
+      name: "event",
+      data: {
+        body: JSON.stringify(event),
+        eventId: event.event_id,
+        receivedAt: new Date().toISOString(),
+        source: "webhook",
+      },
+    };
+    for (const token of [TEST_TOKEN, ADMIN_TOKEN]) {
+      for (const [method, path] of UNSIGNED_DOORS) {
+        const response = await call(service, method, path, token, {
+          headers: { "content-type": "text/plain" },
+          body: JSON.stringify(job),
+        });
+        await expectForbidden(response, `${method} ${path}`);
+      }
+    }
+    expect(await queue.count()).toBe(0);
+    expect(await queue.getJobCountByTypes("completed", "failed", "active")).toBe(0);
+    expect((await api.readiness(identity)).ready).toBe(false);
+  });
+
+  it("gives an API token 403 on every admin write, and lets it read", async () => {
+    for (const [method, path] of BOARD_WRITES) {
+      await expectForbidden(
+        await call(service, method, path, TEST_TOKEN, { body: "{}" }),
+        `${method} ${path}`,
+      );
+    }
+    expect(await queue.isPaused()).toBe(false);
+    const board = await call(service, "GET", `${API}?activeQueue=${EVENTS_QUEUE}`, TEST_TOKEN);
+    expect(board.status).toBe(200);
+    const { queues } = (await board.json()) as { queues: { readOnlyMode: boolean }[] };
+    expect(queues.map((q) => q.readOnlyMode)).toEqual([true]);
+    expect((await call(service, "GET", "/admin/dead-letters", TEST_TOKEN)).status).toBe(200);
+  });
+
+  it("lets an admin token change state from the same site or no browser, never cross-site", async () => {
+    const board = await call(service, "GET", `${API}?activeQueue=${EVENTS_QUEUE}`, ADMIN_TOKEN);
+    const { queues } = (await board.json()) as { queues: { readOnlyMode: boolean }[] };
+    expect(queues.map((q) => q.readOnlyMode)).toEqual([false]);
+
+    const crossSite: Record<string, string>[] = [
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+      { origin: "https://evil.example" },
+      { origin: "null" },
+    ];
+    for (const headers of crossSite) {
+      await expectForbidden(
+        await call(service, "PUT", `${Q}/pause`, ADMIN_TOKEN, { headers }),
+        JSON.stringify(headers),
+      );
+      await expectForbidden(
+        await call(service, "POST", "/admin/dead-letters/retry", ADMIN_TOKEN, { headers }),
+        JSON.stringify(headers),
+      );
+    }
+    expect(await queue.isPaused()).toBe(false);
+
+    const sameSite = { "sec-fetch-site": "same-origin", origin: service.url };
+    expect(
+      (await call(service, "PUT", `${Q}/pause`, ADMIN_TOKEN, { headers: sameSite })).status,
+    ).toBe(200);
+    expect(await queue.isPaused()).toBe(true);
+    expect((await call(service, "PUT", `${Q}/resume`, ADMIN_TOKEN)).status).toBe(200);
+    expect(await queue.isPaused()).toBe(false);
+    const retried = await call(service, "POST", "/admin/dead-letters/retry", ADMIN_TOKEN, {
+      headers: { origin: service.url },
+    });
+    expect(retried.status).toBe(202);
+  });
+
+  it("keeps an admin token out of /v1", async () => {
+    const response = await call(
+      service,
+      "GET",
+      `/v1/user_identities/${randomUUID()}/readiness`,
+      ADMIN_TOKEN,
+    );
+    expect(response.status).toBe(401);
+  });
+
+  it("is read-only for API tokens without ADMIN_TOKENS", async () => {
+    for (const [method, path] of BOARD_WRITES) {
+      await expectForbidden(
+        await call(readOnlyService, method, path, TEST_TOKEN, { body: "{}" }),
+        `${method} ${path}`,
+      );
+    }
+    const board = await call(
+      readOnlyService,
+      "GET",
+      `${API}?activeQueue=${EVENTS_QUEUE}`,
+      TEST_TOKEN,
+    );
+    expect(board.status).toBe(200);
+    expect((await call(readOnlyService, "GET", "/admin/dead-letters", TEST_TOKEN)).status).toBe(
+      200,
+    );
+  });
+});
