@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { AppError, toError } from "../errors.js";
-import { withTimeout } from "../util/timeout.js";
+import { TimeoutError, withTimeout } from "../util/timeout.js";
 
 /** Longest an admin request waits for Redis; the answer comes within 2 s (CONTRACT §6). */
-export const ADMIN_QUEUE_TIMEOUT_MS = 1500;
+const ADMIN_QUEUE_TIMEOUT_MS = 1500;
 const RETRY_AFTER_SECONDS = "5";
 
 /**
@@ -11,20 +11,16 @@ const RETRY_AFTER_SECONDS = "5";
  * ever), becomes `503 service_unavailable` with `Retry-After` within the deadline, not an
  * internal error or a request that never ends.
  */
-export const fromQueue = async <T>(
-  c: Context,
-  operation: () => Promise<T>,
-  timeoutMs = ADMIN_QUEUE_TIMEOUT_MS,
-): Promise<T> => {
+export const fromQueue = async <T>(c: Context, operation: () => Promise<T>): Promise<T> => {
   try {
-    return await withTimeout(
-      operation(),
-      timeoutMs,
-      () => new Error(`no answer from Redis in ${timeoutMs} ms`),
-    );
+    return await withTimeout(operation(), ADMIN_QUEUE_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof AppError) throw error;
     c.header("Retry-After", RETRY_AFTER_SECONDS);
-    throw new AppError("service_unavailable", `queue unavailable: ${toError(error).message}`);
+    const reason =
+      error instanceof TimeoutError
+        ? `Redis did not answer in ${ADMIN_QUEUE_TIMEOUT_MS} ms`
+        : toError(error).message;
+    throw new AppError("service_unavailable", `queue unavailable: ${reason}`);
   }
 };

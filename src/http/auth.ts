@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
 
 /** What a request's token allows: `read` for an API token, `admin` for an admin token. */
-export type Access = "read" | "admin";
+type Access = "read" | "admin";
 
 declare module "hono" {
   interface ContextVariableMap {

@@ -6,10 +6,6 @@ import { addEvents, type EventJob, type EventsQueue } from "./queue.js";
 export type EnqueueResult = { ok: true } | { ok: false; reason: string };
 export type Enqueue = (job: EventJob) => Promise<EnqueueResult>;
 
-class EnqueueTimeout extends Error {
-  override name = "EnqueueTimeout";
-}
-
 /**
  * Adds events to the queue, answering each caller only once its job is written to Redis.
  * Requests that arrive together share one `addBulk` (one MULTI round trip), which costs about a
@@ -30,11 +26,7 @@ export const createEnqueue = (
   });
   const enqueue: Enqueue = async (job) => {
     try {
-      await withTimeout(
-        batcher.submit(job),
-        options.timeoutMs,
-        () => new EnqueueTimeout(`no answer from Redis in ${options.timeoutMs} ms`),
-      );
+      await withTimeout(batcher.submit(job), options.timeoutMs);
       return { ok: true };
     } catch (error) {
       return { ok: false, reason: toError(error).message };

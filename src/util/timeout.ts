@@ -1,22 +1,17 @@
+/** Thrown by withTimeout when the promise has not settled in time. */
+export class TimeoutError extends Error {
+  override name = "TimeoutError";
+}
+
 /**
- * Settles as `promise` does, or rejects with `onTimeout()` after `ms`. The operation itself runs
- * on (a Redis command cannot be withdrawn once written); only the caller stops waiting for it.
+ * `promise`, or a TimeoutError after `ms`: for a call into a dependency that may hang (a Redis
+ * stopped mid-connection answers nothing, ever) where the caller must answer in time. The
+ * promise itself goes on; its outcome is then ignored.
  */
-export const withTimeout = <T>(
-  promise: Promise<T>,
-  ms: number,
-  onTimeout: () => Error,
-): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+export const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer in ${ms} ms`)), ms);
   });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+};
