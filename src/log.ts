@@ -43,8 +43,8 @@ type SerializedError = {
 /**
  * The `err` of a log line: type, message, code, stack and cause, and nothing else. pino's own
  * serializer copies every enumerable property, and a postgres.js error carries the statement's
- * `query`, its `parameters` and Postgres' `detail` (identity and resource ids, bodies): those never
- * reach a line. Not an Error (a thrown string, an object): logged as text.
+ * `query`, its `parameters` and Postgres' `detail` (identity and resource ids, bodies): those
+ * never reach a line. Not an Error (a thrown string, an object): logged as text.
  */
 const serializeError = (value: unknown, depth = 0): SerializedError | string => {
   if (!(value instanceof Error)) return String(value);

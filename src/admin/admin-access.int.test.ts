@@ -148,9 +148,23 @@ describe("the admin routes' tokens", () => {
     expect(await queue.isPaused()).toBe(false);
     const board = await call(service, "GET", `${API}?activeQueue=${EVENTS_QUEUE}`, TEST_TOKEN);
     expect(board.status).toBe(200);
+    // The board's answer is a request of the service like any other.
+    expect(board.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const { queues } = (await board.json()) as { queues: { readOnlyMode: boolean }[] };
     expect(queues.map((q) => q.readOnlyMode)).toEqual([true]);
     expect((await call(service, "GET", "/admin/dead-letters", TEST_TOKEN)).status).toBe(200);
+    // The pages, as a browser signed in with Basic opens them, and one of their scripts.
+    const page = await fetch(`${service.url}${BOARD_PATH}`, {
+      headers: { authorization: `Basic ${Buffer.from(`any:${TEST_TOKEN}`).toString("base64")}` },
+    });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const script = /src="([^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(new URL(script ?? "", `${service.url}${BOARD_PATH}/`), {
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+    });
+    expect(asset.status).toBe(200);
   });
 
   it("lets an admin token change state from the same site or no browser, never cross-site", async () => {

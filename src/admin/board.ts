@@ -3,6 +3,7 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { HonoAdapter } from "@bull-board/hono";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
+import type { StatusCode } from "hono/utils/http-status";
 import { AppError } from "../errors.js";
 import type { EventsQueue } from "../ingest/queue.js";
 import { fromQueue } from "./queue-deadline.js";
@@ -48,12 +49,16 @@ export const boardRoutes = (queue: EventsQueue) => {
       throw new AppError("forbidden", "jobs enter the events queue as signed webhooks only");
     }
     const board = c.get("access") === "admin" ? full : readOnly;
-    const response = await fromQueue(c, async () => {
-      const answer = await board.fetch(c.req.raw, c.env);
+    const answer = await fromQueue(c, async () => {
+      const response = await board.fetch(c.req.raw, c.env);
       // Bull Board answers a failed Redis call with a 500 of its own.
-      if (answer.status >= 500) throw new Error(`the board answered ${answer.status}`);
-      return answer;
+      if (response.status >= 500) throw new Error(`the board answered ${response.status}`);
+      return response;
     });
-    return response;
+    // Through this request's context, so the headers set on it (X-Request-Id) are kept.
+    return c.newResponse(answer.body, {
+      status: answer.status as StatusCode,
+      headers: answer.headers,
+    });
   });
 };
