@@ -19,8 +19,10 @@ import { waitFor } from "../helpers/wait-for.js";
  */
 let api: ReadinessService;
 let worker: ReadinessService | undefined;
+/** Re-driving and discarding take an admin token; an API token only reads (CONTRACT §2). */
+const ADMIN_TOKEN = `admin-token-${randomUUID()}`;
 beforeAll(async () => {
-  api = await startReadinessService({ role: "api" });
+  api = await startReadinessService({ role: "api", env: { ADMIN_TOKENS: ADMIN_TOKEN } });
 });
 afterAll(async () => {
   await worker?.close();
@@ -30,7 +32,10 @@ afterAll(async () => {
 const admin = (path: string, init: RequestInit = {}) =>
   fetch(`${api.url}/admin${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, ...init.headers },
+    headers: {
+      authorization: `Bearer ${(init.method ?? "GET") === "GET" ? TEST_TOKEN : ADMIN_TOKEN}`,
+      ...init.headers,
+    },
   });
 
 /** Fails every job it takes for good, with `reason`, then stops. */
