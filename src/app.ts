@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { BOARD_PATH, boardRoutes } from "./admin/board.js";
 import type { DeadLetters } from "./admin/dead-letters.js";
 import { deadLetterRoutes } from "./admin/routes.js";
-import { bearerAuth } from "./http/auth.js";
+import { adminWritesOnly, bearerAuth } from "./http/auth.js";
 import { createOnError, notFound } from "./http/errors.js";
 import { type HealthCheck, healthRoutes } from "./http/health.js";
 import { createOpenApiRouter, mountDocs } from "./http/openapi.js";
@@ -25,8 +25,11 @@ export type AppDeps = {
   ingest?: IngestRouteDeps;
   /** The `/v1` query API, its waiting routes, the OpenAPI document and `/docs`. */
   api?: { readiness: ReadinessService; waiting: Pick<Waiting, "routes">; tokens: string[] };
-  /** The dead-letter routes and Bull Board, behind the same tokens as `/v1`. */
-  admin?: { queue: EventsQueue; deadLetters: DeadLetters };
+  /**
+   * The dead-letter routes and Bull Board: read by the `/v1` tokens, changed only with one of
+   * `tokens` (ADMIN_TOKENS; none: read-only for everyone).
+   */
+  admin?: { queue: EventsQueue; deadLetters: DeadLetters; tokens: string[] };
 };
 
 /** The HTTP app of one process: the http/ toolkit around the routes of the features it runs. */
@@ -43,7 +46,11 @@ export const createApp = (deps: AppDeps) => {
     // Before the routes, so a request without a valid token learns nothing, not even a 400.
     router.use("/v1/*", bearerAuth(deps.api.tokens));
     if (deps.admin) {
-      router.use("/admin/*", bearerAuth(deps.api.tokens, { allowBasic: true }));
+      router.use(
+        "/admin/*",
+        bearerAuth(deps.api.tokens, { allowBasic: true, adminTokens: deps.admin.tokens }),
+        adminWritesOnly(),
+      );
       deadLetterRoutes(router, deps.admin.deadLetters);
       router.route(BOARD_PATH, boardRoutes(deps.admin.queue));
     }

@@ -39,6 +39,7 @@ const envSchema = z.object({
   QUEUE_PREFIX: z.string().min(1).default("seam-projector"),
   SEAM_WEBHOOK_SECRET: z.string().optional(),
   API_TOKENS: z.string().optional(),
+  ADMIN_TOKENS: z.string().optional(),
   SEAM_API_KEY: z.string().min(1).optional(),
   SEAM_ENDPOINT: z.string().url().default("https://connect.getseam.com"),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
@@ -70,6 +71,8 @@ export type Config = {
   queuePrefix: string;
   webhookSecrets: string[];
   apiTokens: string[];
+  /** Tokens that may change state under /admin/*; empty: the admin routes are read-only. */
+  adminTokens: string[];
   seamApiKey: string | undefined;
   seamEndpoint: string;
   webhookBodyLimitBytes: number;
@@ -89,17 +92,32 @@ export class ConfigError extends Error {
 }
 
 const secretsSchema = commaList("SEAM_WEBHOOK_SECRET", WEBHOOK_SECRET, "whsec_<base64> values");
-const tokensSchema = commaList(
-  "API_TOKENS",
-  API_TOKEN,
-  "tokens of at least 16 characters without spaces",
-);
+const tokensOf = (name: string) =>
+  commaList(name, API_TOKEN, "tokens of at least 16 characters without spaces");
+const tokensSchema = tokensOf("API_TOKENS");
+const adminTokensSchema = tokensOf("ADMIN_TOKENS");
 
 const parseList = (schema: typeof secretsSchema, name: string, raw: string): string[] => {
   const result = schema.safeParse(raw);
   if (!result.success)
     throw new ConfigError(result.error.issues[0]?.message ?? `${name} is invalid`);
   return result.data;
+};
+
+/**
+ * ADMIN_TOKENS is optional (the admin routes are then read-only), in every environment; when
+ * set it must be well formed, and no token may be an API token as well, which would make every
+ * holder of that API token an admin.
+ */
+const parseAdminTokens = (raw: string | undefined, apiTokens: string[]): string[] => {
+  if (raw === undefined || raw.trim() === "") return [];
+  const adminTokens = parseList(adminTokensSchema, "ADMIN_TOKENS", raw);
+  if (adminTokens.some((token) => apiTokens.includes(token) || token === LOCAL_API_TOKEN)) {
+    throw new ConfigError(
+      "ADMIN_TOKENS must not repeat a token of API_TOKENS or the published local token",
+    );
+  }
+  return adminTokens;
 };
 
 /** Reads the environment; throws ConfigError whose message is one line naming the variable. */
@@ -123,6 +141,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   const tokensRaw = required("API_TOKENS", LOCAL_API_TOKEN);
   const webhookSecrets = parseList(secretsSchema, "SEAM_WEBHOOK_SECRET", secretsRaw);
   const apiTokens = parseList(tokensSchema, "API_TOKENS", tokensRaw);
+  const adminTokens = parseAdminTokens(e.ADMIN_TOKENS, apiTokens);
   if (
     production &&
     (webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN))
@@ -142,6 +161,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     queuePrefix: e.QUEUE_PREFIX,
     webhookSecrets,
     apiTokens,
+    adminTokens,
     seamApiKey: e.SEAM_API_KEY,
     seamEndpoint: e.SEAM_ENDPOINT,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,

@@ -49,6 +49,14 @@ describe("loadConfig", () => {
       expect(loadConfig(base).production).toBe(true);
     });
 
+    it("takes ADMIN_TOKENS as it takes API_TOKENS, and runs read-only without them", () => {
+      expect(loadConfig(base).adminTokens).toEqual([]);
+      const admin = "an-admin-token-0123456789";
+      expect(
+        loadConfig({ ...base, ADMIN_TOKENS: ` ${admin} ,another-admin-token-16` }).adminTokens,
+      ).toEqual([admin, "another-admin-token-16"]);
+    });
+
     it.each([
       ["SEAM_WEBHOOK_SECRET", { ...base, SEAM_WEBHOOK_SECRET: "" }],
       ["SEAM_WEBHOOK_SECRET", { ...base, SEAM_WEBHOOK_SECRET: "not-a-whsec" }],
@@ -56,6 +64,11 @@ describe("loadConfig", () => {
       ["API_TOKENS", { ...base, API_TOKENS: "" }],
       ["API_TOKENS", { ...base, API_TOKENS: "short" }],
       ["API_TOKENS", { ...base, API_TOKENS: "has a space in it, sixteen+" }],
+      ["ADMIN_TOKENS", { ...base, ADMIN_TOKENS: "short" }],
+      ["ADMIN_TOKENS", { ...base, ADMIN_TOKENS: "has a space in it, sixteen+" }],
+      // The same token in both lists would make every holder of the API token an admin.
+      ["ADMIN_TOKENS", { ...base, ADMIN_TOKENS: `other-admin-token-16,${GOOD_TOKEN}` }],
+      ["ADMIN_TOKENS", { ...base, ADMIN_TOKENS: LOCAL_API_TOKEN }],
     ])("stops with one line naming %s", (name, env) => {
       const message = failure(env);
       expect(message).toContain(name);

@@ -7,6 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  */
 export type ErrorCode =
   | "unauthorized"
+  | "forbidden"
   | "invalid_request"
   | "not_found"
   | "conflict"
@@ -25,6 +26,8 @@ export const codeToStatus = (code: ErrorCode): ContentfulStatusCode => {
     case "unauthorized":
     case "invalid_signature":
       return 401;
+    case "forbidden":
+      return 403;
     case "invalid_request":
     case "invalid_payload":
       return 400;

@@ -32,6 +32,35 @@ const loadPretty = (): typeof PinoPretty | undefined => {
   }
 };
 
+type SerializedError = {
+  type: string;
+  message: string;
+  stack?: string;
+  code?: unknown;
+  cause?: SerializedError | string;
+};
+
+/**
+ * The `err` of a log line: type, message, code, stack and cause, and nothing else. pino's own
+ * serializer copies every enumerable property, and a postgres.js error carries the statement's
+ * `query`, its `parameters` and Postgres' `detail` (identity and resource ids, bodies): those
+ * never reach a line. Not an Error (a thrown string, an object): logged as text.
+ */
+const serializeError = (value: unknown, depth = 0): SerializedError | string => {
+  if (!(value instanceof Error)) return String(value);
+  const code: unknown = (value as { code?: unknown }).code;
+  return {
+    type: value.name,
+    message: value.message,
+    ...(value.stack === undefined ? {} : { stack: value.stack }),
+    ...(code === undefined ? {} : { code }),
+    // A cycle of causes ends after a few links.
+    ...(value.cause === undefined || depth >= 5
+      ? {}
+      : { cause: serializeError(value.cause, depth + 1) }),
+  };
+};
+
 /**
  * Secrets never reach a log line: the paths below are redacted wherever they appear, and
  * request logging records method, path and status only, never headers or bodies. Pretty lines
@@ -48,6 +77,7 @@ export const createLogger = (
   const options: pino.LoggerOptions = {
     level,
     base: { service: "seam-projector", ...base },
+    serializers: { err: (value: unknown) => serializeError(value) },
     redact: {
       paths: [
         "authorization",
@@ -56,9 +86,11 @@ export const createLogger = (
         "*.headers.authorization",
         "webhookSecrets",
         "apiTokens",
+        "adminTokens",
         "seamApiKey",
         "*.webhookSecrets",
         "*.apiTokens",
+        "*.adminTokens",
         "*.seamApiKey",
       ],
       censor: "[redacted]",

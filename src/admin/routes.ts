@@ -1,12 +1,20 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { AppError, toError } from "../errors.js";
+import { AppError } from "../errors.js";
 import { bearerSecurity } from "../http/openapi.js";
 import { errorResponse, jsonContent, openApiErrorResponses } from "../shared/api.js";
 import type { DeadLetters } from "./dead-letters.js";
+import { fromQueue } from "./queue-deadline.js";
 
 const security = bearerSecurity;
 const json = jsonContent;
-const errors = { ...openApiErrorResponses, 503: errorResponse("Redis did not answer.") };
+const errors = {
+  ...openApiErrorResponses,
+  503: errorResponse("Redis did not answer in time (`Retry-After` says when to try again)."),
+};
+const writeErrors = {
+  ...errors,
+  403: errorResponse("Not an admin token (ADMIN_TOKENS), or a request from another site."),
+};
 const notFound = { 404: errorResponse("No failed job with this id.") };
 
 const jobParams = z.object({
@@ -88,7 +96,7 @@ const retryOneRoute = createRoute({
   request: { params: jobParams },
   responses: {
     202: json(z.object({ retried: z.number().int() }), "Queued again."),
-    ...errors,
+    ...writeErrors,
     ...notFound,
   },
 });
@@ -100,7 +108,7 @@ const retryAllRoute = createRoute({
   security,
   responses: {
     202: json(z.object({ retried: z.number().int() }), "How many were queued again."),
-    ...errors,
+    ...writeErrors,
   },
 });
 
@@ -110,18 +118,8 @@ const discardRoute = createRoute({
   summary: "Discard a failed event for good (the event log in Postgres keeps what it recorded)",
   security,
   request: { params: jobParams },
-  responses: { 204: { description: "Discarded." }, ...errors, ...notFound },
+  responses: { 204: { description: "Discarded." }, ...writeErrors, ...notFound },
 });
-
-/** Redis faults surface as 503, like the webhook's, rather than as an internal error. */
-const fromQueue = async <T>(operation: () => Promise<T>): Promise<T> => {
-  try {
-    return await operation();
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError("service_unavailable", `queue unavailable: ${toError(error).message}`);
-  }
-};
 
 const missing = (jobId: string) => new AppError("not_found", `no failed job ${jobId}`);
 
@@ -130,24 +128,24 @@ export const deadLetterRoutes = (router: OpenAPIHono, deadLetters: DeadLetters) 
   router
     .openapi(listRoute, async (c) => {
       const { limit = 50, offset = 0 } = c.req.valid("query");
-      return c.json(await fromQueue(() => deadLetters.list(limit, offset)), 200);
+      return c.json(await fromQueue(c, () => deadLetters.list(limit, offset)), 200);
     })
     .openapi(inspectRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      const detail = await fromQueue(() => deadLetters.inspect(jobId));
+      const detail = await fromQueue(c, () => deadLetters.inspect(jobId));
       if (detail === undefined) throw missing(jobId);
       return c.json(detail, 200);
     })
     .openapi(retryAllRoute, async (c) =>
-      c.json({ retried: await fromQueue(() => deadLetters.retryAll()) }, 202),
+      c.json({ retried: await fromQueue(c, () => deadLetters.retryAll()) }, 202),
     )
     .openapi(retryOneRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      if (!(await fromQueue(() => deadLetters.retry(jobId)))) throw missing(jobId);
+      if (!(await fromQueue(c, () => deadLetters.retry(jobId)))) throw missing(jobId);
       return c.json({ retried: 1 }, 202);
     })
     .openapi(discardRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      if (!(await fromQueue(() => deadLetters.discard(jobId)))) throw missing(jobId);
+      if (!(await fromQueue(c, () => deadLetters.discard(jobId)))) throw missing(jobId);
       return c.body(null, 204);
     });

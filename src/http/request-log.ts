@@ -1,20 +1,37 @@
+import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { requestId } from "hono/request-id";
 import type { Logger } from "../log.js";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    requestId: string;
+  }
+}
+
+const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The caller's `X-Request-Id` only when it is a UUID, else a new one. Any other text could be
+ * a secret (a client that sends its token there), and the id is logged on every line.
+ */
+const requestIdOf = (header: string | undefined): string =>
+  header !== undefined && UUID_LIKE.test(header) ? header.toLowerCase() : randomUUID();
 
 /** Probes and scrapes arrive every few seconds; at `info` they would bury everything else. */
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
- * Gives every request an id (the caller's `X-Request-Id` when it is a safe token, else a new
- * UUID, echoed in the answer) and a child logger that carries it, so every line logged while
- * serving the request names it. The closing line records method, path, status and duration:
+ * Gives every request an id (the caller's `X-Request-Id` when it is a UUID, else a new UUID,
+ * echoed in the answer as `X-Request-Id`) and a child logger that carries it, so every line
+ * logged while serving the request names it. The closing line records method, path, status and duration:
  * never headers, query strings or bodies, where tokens and signatures live.
  */
 export const requestLogging = (log: Logger): MiddlewareHandler[] => [
-  requestId({ limitLength: 128 }),
   async (c, next) => {
-    const requestLog = log.child({ requestId: c.get("requestId") });
+    const id = requestIdOf(c.req.header("x-request-id"));
+    c.set("requestId", id);
+    c.header("X-Request-Id", id);
+    const requestLog = log.child({ requestId: id });
     c.set("log", requestLog);
     const started = performance.now();
     await next();

@@ -1,31 +1,10 @@
 import { toError } from "../errors.js";
 import { createBatcher } from "../util/batcher.js";
+import { withTimeout } from "../util/timeout.js";
 import { addEvents, type EventJob, type EventsQueue } from "./queue.js";
 
 export type EnqueueResult = { ok: true } | { ok: false; reason: string };
 export type Enqueue = (job: EventJob) => Promise<EnqueueResult>;
-
-class EnqueueTimeout extends Error {
-  override name = "EnqueueTimeout";
-}
-
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new EnqueueTimeout(`no answer from Redis in ${ms} ms`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 
 /**
  * Adds events to the queue, answering each caller only once its job is written to Redis.

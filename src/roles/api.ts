@@ -66,7 +66,7 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
       ...(gate ? { gate } : {}),
     },
     api: { readiness, waiting, tokens: config.apiTokens },
-    admin: { queue, deadLetters: createDeadLetters(queue, db) },
+    admin: { queue, deadLetters: createDeadLetters(queue, db), tokens: config.adminTokens },
   } satisfies Partial<AppDeps>;
   return {
     routes,

@@ -20,6 +20,8 @@ const errorSchema = z
     error: z.object({
       code: z.enum([
         "unauthorized",
+        // An /admin/* write without an admin token, or from another site (beyond CONTRACT §5).
+        "forbidden",
         "invalid_request",
         "not_found",
         "conflict",

@@ -174,7 +174,7 @@ const serviceOf = (started: Started, flavour: Flavour, role: Role, secret: strin
 export type Service = ReturnType<typeof serviceOf>;
 /** A service of the process flavour: its child process is always there. */
 export type ProcessService = Service & { readonly process: ChildHandle };
-type Harness = Awaited<ReturnType<typeof createHarness>>;
+export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 export const createHarness = async (options: HarnessOptions = {}) => {
   const database =

@@ -13,7 +13,9 @@ import { waitFor } from "../helpers/wait-for.js";
  * worker fails them (as a long Postgres outage would, once retries run out), then a real
  * worker process of the service is started and the operator re-drives them.
  */
-const harness = useHarness({}, { role: "api" });
+/** Re-driving and discarding take an admin token; an API token only reads (CONTRACT §2). */
+const ADMIN_TOKEN = `admin-token-${randomUUID()}`;
+const harness = useHarness({}, { role: "api", env: { ADMIN_TOKENS: ADMIN_TOKEN } });
 let api: Service;
 beforeAll(() => {
   api = harness().service;
@@ -22,7 +24,10 @@ beforeAll(() => {
 const admin = (path: string, init: RequestInit = {}) =>
   fetch(`${api.url}/admin${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${TEST_TOKEN}`, ...init.headers },
+    headers: {
+      authorization: `Bearer ${(init.method ?? "GET") === "GET" ? TEST_TOKEN : ADMIN_TOKEN}`,
+      ...init.headers,
+    },
   });
 
 /** Fails every job it takes for good, with `reason`, then stops. */
