@@ -3,6 +3,7 @@ import { BOARD_PATH, boardRoutes } from "./admin/board.js";
 import type { DeadLetters } from "./admin/dead-letters.js";
 import { deadLetterRoutes } from "./admin/routes.js";
 import { bearerAuth } from "./http/auth.js";
+import { limitBody } from "./http/body-limit.js";
 import { createOnError, notFound } from "./http/errors.js";
 import { type HealthCheck, healthRoutes } from "./http/health.js";
 import { createOpenApiRouter, mountDocs } from "./http/openapi.js";
@@ -35,6 +36,8 @@ export const createApp = (deps: AppDeps) => {
   app.onError(createOnError(deps.log));
   app.notFound(notFound);
   app.use(...requestLogging(deps.log));
+  // First of all /v1 and /admin work, tokens included: an oversized body costs nothing (CONTRACT §5).
+  for (const path of ["/v1/*", "/admin/*"]) app.use(path, limitBody());
   app.route("/", healthRoutes(deps.health));
   if (deps.metrics) app.route("/", metricsRoutes(deps.metrics.registry));
   if (deps.ingest) app.route("/webhooks", ingestRoutes(deps.ingest));
