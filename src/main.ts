@@ -92,13 +92,22 @@ export const startService = async (
       : undefined);
 
   const core = createCore(config);
+  // Until the database is migrated, /v1 answers 503 and /readyz says so, in every role.
+  let databaseReady = false;
+  const migrations = {
+    name: "migrations",
+    check: async () => {
+      if (!databaseReady) throw new Error("not applied yet");
+    },
+  };
   const api =
     config.role === "worker"
       ? undefined
       : createApiRole({ config, log, core, seamApi, clock: overrides.clock });
   const app = createApp({
     log,
-    health: [...core.health, ...(api?.health ?? [])],
+    health: [migrations, ...core.health, ...(api?.health ?? [])],
+    started: () => databaseReady,
     metrics: core.metrics,
     ...api?.routes,
   });
@@ -120,6 +129,7 @@ export const startService = async (
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
     // After migration, so the database exists (a first `npm start` creates it).
     if (!ok || stopping) return;
+    databaseReady = true;
     api?.start();
     worker?.start();
   });
