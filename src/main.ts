@@ -21,6 +21,12 @@ export type RunningService = {
   waiters: ApiRole["waiting"] | undefined;
 };
 
+/**
+ * Connections kept beyond MAX_WAITERS for what must go on when the waiters are at their cap:
+ * webhooks, probes, the other /v1 calls and idle keep-alive connections.
+ */
+const CONNECTION_RESERVE = 1000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Keeps trying until Postgres answers: a service started before its database is normal. */
@@ -45,7 +51,9 @@ const listen = (
 ) =>
   new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // Not serve(): it cannot answer malformed requests with the envelope (src/http/server.ts).
-    const server = createHttpServer(app.fetch, config.host);
+    const server = createHttpServer(app.fetch, config.host, {
+      maxConnections: config.maxWaiters + CONNECTION_RESERVE,
+    });
     server.listen(config.port, config.host, () =>
       resolve({ server, port: (server.address() as AddressInfo).port }),
     );

@@ -74,6 +74,12 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    waitersRefused: new Counter({
+      name: "seam_projector_waiters_rejected_total",
+      help: "Long-polls and SSE streams refused with 503 because a cap was reached (cap=process: MAX_WAITERS, cap=token: MAX_WAITERS_PER_TOKEN)",
+      labelNames: ["cap"] as const,
+      registers: [registry],
+    }),
     listenerReconnects: new Counter({
       name: "seam_projector_listener_reconnects_total",
       help: "Times the LISTEN connection was re-established",
@@ -82,6 +88,7 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
   };
 
   for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooksReceived.inc({ outcome }, 0);
+  for (const cap of ["process", "token"]) metrics.waitersRefused.inc({ cap }, 0);
 
   const queueDepth = options.queueDepth;
   if (queueDepth) {

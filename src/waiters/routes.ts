@@ -1,3 +1,4 @@
+import type { HttpBindings } from "@hono/node-server";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -53,6 +54,17 @@ const getDeletionEvents = createRoute({
   },
 });
 
+/**
+ * The bearer token a request came with (auth has accepted it by now): the owner whose share of
+ * MAX_WAITERS a wait takes. Read from the Node request where there is one, so no fetch
+ * Headers is built for a request that then waits.
+ */
+const tokenOf = (c: Context): string | undefined => {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  const header = incoming ? incoming.headers.authorization : c.req.header("authorization");
+  return header?.trim().split(/[ \t]+/)[1];
+};
+
 /** While the process drains, answered waiters should not keep their connection open. */
 const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
   if (waiters.closed) c.header("Connection", "close");
@@ -65,7 +77,7 @@ export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
       const { wait = 0 } = c.req.valid("query");
-      const opened = await openWait(deps, id);
+      const opened = await openWait(deps, id, tokenOf(c));
       if (opened === undefined) throw deletionNotRequested();
       const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
         opened.waiter.release(),
@@ -88,7 +100,7 @@ export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
     .openapi(getDeletionEvents, async (c) => {
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
-      const opened = await openWait(deps, id);
+      const opened = await openWait(deps, id, tokenOf(c));
       if (opened === undefined) throw deletionNotRequested();
       c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back
       return streamSSE(c, async (stream) => {
