@@ -1,7 +1,6 @@
 import type { HttpBindings } from "@hono/node-server";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -16,6 +15,7 @@ import { answerLater } from "./answer-later.js";
 import { clientSignal } from "./client-signal.js";
 import type { WaiterRegistry } from "./registry.js";
 import { waitQuery } from "./schemas.js";
+import { sseEvent, streamLater } from "./sse-stream.js";
 import { followWait, openWait, type WaitDeps } from "./wait.js";
 
 /** Seconds between SSE keep-alive comments, below the idle timeouts of common proxies. */
@@ -102,30 +102,22 @@ export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
       const { user_identity_id: id } = c.req.valid("param");
       const opened = await openWait(deps, id, tokenOf(c));
       if (opened === undefined) throw deletionNotRequested();
-      c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back
-      return streamSSE(c, async (stream) => {
-        const gone = new AbortController();
-        stream.onAbort(() => gone.abort());
-        signal.addEventListener("abort", () => gone.abort(), { once: true });
-        if (signal.aborted) gone.abort();
+      // Written outside the middleware chain, so a stream holds no middleware frames.
+      return streamLater(c, async (write) => {
         let sequence = 0;
         const send = (readiness: unknown) =>
-          stream.writeSSE({
-            event: "readiness",
-            data: JSON.stringify(readiness),
-            id: String(++sequence),
-          });
+          write(sseEvent("readiness", JSON.stringify(readiness), String(++sequence)));
         try {
           await send(opened.current);
           await followWait(opened, {
-            signal: gone.signal,
+            signal,
             timeoutMs: Number.POSITIVE_INFINITY,
             onChange: send,
-            onIdle: () => stream.write(": keep-alive\n\n").then(() => {}),
+            onIdle: () => write(": keep-alive\n\n"),
             idleMs: SSE_KEEPALIVE_MS,
           });
         } finally {
           opened.waiter.release();
         }
-      });
+      }) as never;
     });
