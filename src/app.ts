@@ -39,7 +39,8 @@ export const createApp = (deps: AppDeps) => {
   app.onError(createOnError(deps.log));
   app.notFound(notFound);
   app.use(...requestLogging(deps.log));
-  // First of all /v1 and /admin work, tokens included: an oversized body costs nothing (CONTRACT §5).
+  // First of all /v1 and /admin work, tokens included: a body declared too large costs nothing
+  // (CONTRACT §5). The routes that read a body count a chunked one (src/readiness/routes.ts).
   for (const path of ["/v1/*", "/admin/*"]) app.use(path, limitBody());
   // Bull Board needs only Redis, so it serves during a long start-up; these need the database.
   const started = deps.started ?? (() => true);

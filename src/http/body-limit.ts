@@ -16,26 +16,33 @@ const header = (c: Context, name: string): string | undefined => {
 
 /**
  * `413 payload_too_large` for a body over `limit` bytes, before any more of it is read: by its
- * Content-Length first (Node never passes on more bytes than a request declares), else, for a
- * chunked body, by counting the bytes as they come (hono's bodyLimit, which stops reading past
- * the limit). The rest of a refused body is drained and dropped by @hono/node-server, never kept.
+ * Content-Length first (Node never passes on more bytes than a request declares), then, with
+ * `counting`, for a chunked body by counting the bytes as they come (hono's bodyLimit, which
+ * stops reading past the limit). The rest of a refused body is drained and dropped by
+ * @hono/node-server, never kept.
+ *
+ * `counting` reads a chunked body before the route runs, so it belongs on the routes that read
+ * a body anyway: on every route it would make one that never reads (a 404, a GET) wait for a
+ * body that may never end. Elsewhere a chunked body is passed on unread, and dropped after.
  *
  * A request that declares no body (every GET, a long-poll) is passed on untouched: hono's
  * bodyLimit would ask for `c.req.raw.body`, which builds the whole fetch Request (about 5 KB
  * that a waiter would keep for its wait, src/waiters/client-signal.ts).
  */
-export const limitBody = (limit = API_BODY_LIMIT_BYTES): MiddlewareHandler => {
+export const limitBody = (
+  options: { limit?: number; counting?: boolean } = {},
+): MiddlewareHandler => {
+  const limit = options.limit ?? API_BODY_LIMIT_BYTES;
   const tooLarge = () => {
     throw new AppError("payload_too_large", `request body larger than ${limit} bytes`);
   };
   const counting = bodyLimit({ maxSize: limit, onError: tooLarge });
   return async (c, next) => {
-    const chunked = header(c, "transfer-encoding") !== undefined;
-    if (!chunked) {
-      const declared = header(c, "content-length");
-      if (declared !== undefined && Number(declared) > limit) tooLarge();
-      return next();
+    if (header(c, "transfer-encoding") !== undefined) {
+      return options.counting ? counting(c, next) : next();
     }
-    return counting(c, next);
+    const declared = header(c, "content-length");
+    if (declared !== undefined && Number(declared) > limit) tooLarge();
+    return next();
   };
 };
