@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import { createTestSecret, serviceEnv } from "../../test/helpers/projector-service.js";
@@ -111,5 +112,31 @@ describe("MAX_WAITERS and each token's share of it (CONTRACT §2)", () => {
     expect(again.status).toBe(200);
     await waitFor(() => size() === 3);
     void polling;
+  });
+
+  it("accepts at most MAX_WAITERS + 1,000 connections, closing the ones past it at once", async () => {
+    const { port } = new URL(service.url);
+    const sockets: Socket[] = [];
+    let closed = 0;
+    try {
+      // Idle connections count as much as waiting ones; these 3 + 1,000 + 5 never send a byte.
+      for (let i = 0; i < 3 + 1000 + 5; i += 1) {
+        const socket = connect(Number(port), "127.0.0.1");
+        socket.on("error", () => {});
+        socket.on("close", () => {
+          closed += 1;
+        });
+        sockets.push(socket);
+      }
+      // The first test's streams and fetch's pooled connections count too: no more than the cap
+      // of these stay open, whatever else is open.
+      await waitFor(() => sockets.length - closed <= 3 + 1000, {
+        // Well inside the 10 s in which the server drops a connection that sends no request.
+        timeoutMs: 5000,
+        message: "connections past the cap closed",
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });
