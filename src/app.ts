@@ -3,10 +3,12 @@ import { BOARD_PATH, boardRoutes } from "./admin/board.js";
 import type { DeadLetters } from "./admin/dead-letters.js";
 import { deadLetterRoutes } from "./admin/routes.js";
 import { adminWritesOnly, bearerAuth } from "./http/auth.js";
+import { limitBody } from "./http/body-limit.js";
 import { createOnError, notFound } from "./http/errors.js";
 import { type HealthCheck, healthRoutes } from "./http/health.js";
 import { createOpenApiRouter, mountDocs } from "./http/openapi.js";
 import { requestLogging } from "./http/request-log.js";
+import { untilStarted } from "./http/unavailable.js";
 import type { EventsQueue } from "./ingest/queue.js";
 import { type IngestRouteDeps, ingestRoutes } from "./ingest/route.js";
 import type { Logger } from "./log.js";
@@ -19,6 +21,8 @@ import type { Waiting } from "./waiters/waiting.js";
 export type AppDeps = {
   log: Logger;
   health: HealthCheck[];
+  /** False until the database is migrated: `/v1` and the dead letters answer 503 till then. */
+  started?: () => boolean;
   /** `/metrics`; every role serves it, so the worker's projection figures can be scraped. */
   metrics?: Pick<Metrics, "registry">;
   /** Absent in a worker process, which serves health and metrics only (CONTRACT §2). */
@@ -38,6 +42,13 @@ export const createApp = (deps: AppDeps) => {
   app.onError(createOnError(deps.log));
   app.notFound(notFound);
   app.use(...requestLogging(deps.log));
+  // First of all /v1 and /admin work, tokens included: a body declared too large costs nothing
+  // (CONTRACT §5). The routes that read a body count a chunked one (src/readiness/routes.ts).
+  for (const path of ["/v1/*", "/admin/*"]) app.use(path, limitBody());
+  // Bull Board needs only Redis, so it serves during a long start-up; these need the database.
+  const started = deps.started ?? (() => true);
+  for (const path of ["/v1/*", "/admin/dead-letters/*", "/admin/dead-letters"])
+    app.use(path, untilStarted(started));
   app.route("/", healthRoutes(deps.health));
   if (deps.metrics) app.route("/", metricsRoutes(deps.metrics.registry));
   if (deps.ingest) app.route("/webhooks", ingestRoutes(deps.ingest));

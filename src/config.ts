@@ -55,6 +55,10 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.default(512),
   WORKER_BATCH_SIZE: positiveInt.default(200),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  // Long-polls and SSE streams one process holds (CONTRACT §2); past it a new one gets 503.
+  MAX_WAITERS: positiveInt.default(10_000),
+  // One token's share of MAX_WAITERS; unset: all of it with one API token, half with several.
+  MAX_WAITERS_PER_TOKEN: positiveInt.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -82,6 +86,8 @@ export type Config = {
   workerConcurrency: number;
   workerBatchSize: number;
   shutdownTimeoutMs: number;
+  maxWaiters: number;
+  maxWaitersPerToken: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   /** True when a secret or token is the published local default (never in production). */
   usingLocalDefaults: boolean;
@@ -170,6 +176,12 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     workerConcurrency: e.WORKER_CONCURRENCY,
     workerBatchSize: e.WORKER_BATCH_SIZE,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    maxWaiters: e.MAX_WAITERS,
+    maxWaitersPerToken: Math.min(
+      e.MAX_WAITERS,
+      e.MAX_WAITERS_PER_TOKEN ??
+        (apiTokens.length > 1 ? Math.ceil(e.MAX_WAITERS / 2) : e.MAX_WAITERS),
+    ),
     logLevel: e.LOG_LEVEL,
     usingLocalDefaults:
       webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN),

@@ -21,6 +21,12 @@ export type RunningService = {
   waiters: ApiRole["waiting"] | undefined;
 };
 
+/**
+ * Connections kept beyond MAX_WAITERS for what must go on when the waiters are at their cap:
+ * webhooks, probes, the other /v1 calls and idle keep-alive connections.
+ */
+const CONNECTION_RESERVE = 1000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Keeps trying until Postgres answers: a service started before its database is normal. */
@@ -45,7 +51,9 @@ const listen = (
 ) =>
   new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // Not serve(): it cannot answer malformed requests with the envelope (src/http/server.ts).
-    const server = createHttpServer(app.fetch, config.host);
+    const server = createHttpServer(app.fetch, config.host, {
+      maxConnections: config.maxWaiters + CONNECTION_RESERVE,
+    });
     server.listen(config.port, config.host, () =>
       resolve({ server, port: (server.address() as AddressInfo).port }),
     );
@@ -92,13 +100,22 @@ export const startService = async (
       : undefined);
 
   const core = createCore(config);
+  // Until the database is migrated, /v1 answers 503 and /readyz says so, in every role.
+  let databaseReady = false;
+  const migrations = {
+    name: "migrations",
+    check: async () => {
+      if (!databaseReady) throw new Error("not applied yet");
+    },
+  };
   const api =
     config.role === "worker"
       ? undefined
       : createApiRole({ config, log, core, seamApi, clock: overrides.clock });
   const app = createApp({
     log,
-    health: [...core.health, ...(api?.health ?? [])],
+    health: [migrations, ...core.health, ...(api?.health ?? [])],
+    started: () => databaseReady,
     metrics: core.metrics,
     ...api?.routes,
   });
@@ -120,6 +137,7 @@ export const startService = async (
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
     // After migration, so the database exists (a first `npm start` creates it).
     if (!ok || stopping) return;
+    databaseReady = true;
     api?.start();
     worker?.start();
   });

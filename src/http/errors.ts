@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isConnectionError } from "../db/client.js";
 import { AppError, codeToStatus, errorBody } from "../errors.js";
 import type { Logger } from "../log.js";
 import { requestLogger } from "./request-log.js";
+import { setRetryAfter } from "./unavailable.js";
 
 /** The one place an error becomes an HTTP answer; only 5xx are logged as errors. */
 export const createOnError = (log: Logger) => (error: Error, c: Context) => {
@@ -10,7 +12,15 @@ export const createOnError = (log: Logger) => (error: Error, c: Context) => {
     const status = codeToStatus(error.code);
     if (status >= 500)
       requestLogger(c, log).error({ err: error, path: c.req.path }, "request failed");
+    if (status === 503) setRetryAfter(c);
     return c.json(errorBody(error.code, error.message, error.field), status);
+  }
+  if (isConnectionError(error)) {
+    // Postgres unreachable or the connection lost: the request may well succeed in a moment
+    // (CONTRACT §5), classified by the driver's code, never by its message.
+    requestLogger(c, log).warn({ err: error, path: c.req.path }, "database unreachable");
+    setRetryAfter(c);
+    return c.json(errorBody("service_unavailable", "database unreachable, retry shortly"), 503);
   }
   if (error instanceof HTTPException && error.status < 500) {
     // Hono raises these for malformed requests it parses itself (a JSON body that is not JSON).

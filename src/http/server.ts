@@ -61,6 +61,7 @@ const answerOnSocket = (socket: Socket, status: number, reason: string, message:
 export const createHttpServer = (
   fetch: (request: Request) => Response | Promise<Response>,
   hostname: string,
+  options: { maxConnections?: number } = {},
 ): Server => {
   const listener = getRequestListener(fetch, {
     hostname,
@@ -80,6 +81,9 @@ export const createHttpServer = (
     },
     listener,
   );
+  // Past it node closes a new connection at once: far better than running out of file
+  // descriptors, where every accept fails and nothing is logged.
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   server.on("clientError", answerClientError);
   // An `Expect` other than 100-continue would get node's bare 417; RFC 9110 §10.1.1 lets a
   // server ignore it instead, so the request is answered as any other, envelope included.

@@ -1,10 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { withTimeout } from "../util/timeout.js";
 
 /** Seconds; the webhook's whole budget is 2 s, so the buckets are fine below that. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600];
 
-/** Jobs per queue state (waiting, active, delayed, failed). */
+/** A scrape waits this long for the queue's figures: /metrics answers within 2 s (CONTRACT §6). */
+const QUEUE_READ_TIMEOUT_MS = 1000;
+
 /** Every outcome of a webhook delivery; counted from zero so rates exist before the first. */
 const WEBHOOK_OUTCOMES = [
   "accepted",
@@ -71,6 +74,12 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    waitersRefused: new Counter({
+      name: "seam_projector_waiters_rejected_total",
+      help: "Long-polls and SSE streams refused with 503 because a cap was reached (cap=process: MAX_WAITERS, cap=token: MAX_WAITERS_PER_TOKEN)",
+      labelNames: ["cap"] as const,
+      registers: [registry],
+    }),
     listenerReconnects: new Counter({
       name: "seam_projector_listener_reconnects_total",
       help: "Times the LISTEN connection was re-established",
@@ -79,22 +88,47 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
   };
 
   for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooksReceived.inc({ outcome }, 0);
+  for (const cap of ["process", "token"]) metrics.waitersRefused.inc({ cap }, 0);
 
   const queueDepth = options.queueDepth;
   if (queueDepth) {
+    // One read of Redis at a time: against a hung Redis a read never settles, and scrapes must
+    // not pile more on it. A scrape waits for it up to QUEUE_READ_TIMEOUT_MS, and both gauges
+    // of one scrape (prom-client collects them together) share that wait.
+    let reading: ReturnType<QueueDepth> | undefined;
+    let scraping: Promise<Record<string, number> | undefined> | undefined;
+    const readQueue = () => {
+      scraping ??= (async () => {
+        reading ??= queueDepth().finally(() => {
+          reading = undefined;
+        });
+        try {
+          return await withTimeout(reading, QUEUE_READ_TIMEOUT_MS);
+        } catch {
+          return undefined; // Redis unreachable or hung; /readyz names the outage
+        }
+      })().finally(() => {
+        scraping = undefined;
+      });
+      return scraping;
+    };
     new Gauge({
       name: "seam_projector_queue_jobs",
-      help: "Jobs in the events queue, by state",
+      help: "Jobs in the events queue, by state: the last figures read (see seam_projector_queue_readable)",
       labelNames: ["state"] as const,
       registers: [registry],
       // Read at scrape time, so the figure is current and costs nothing between scrapes.
       async collect() {
-        try {
-          const counts = await queueDepth();
-          for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
-        } catch {
-          // Redis unreachable: leave the last figures; /readyz reports the outage.
-        }
+        const counts = await readQueue();
+        for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: "seam_projector_queue_readable",
+      help: "1 when this scrape read the queue's figures from Redis in time; 0 when they are the last ones read",
+      registers: [registry],
+      async collect() {
+        this.set((await readQueue()) === undefined ? 0 : 1);
       },
     });
   }

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { limitBody } from "../http/body-limit.js";
 import { requireJsonBody } from "../http/json-body.js";
 import { bearerSecurity } from "../http/openapi.js";
 import {
@@ -18,9 +19,13 @@ const BASE = IDENTITY_PATH;
 const security = bearerSecurity;
 const json = jsonContent;
 const errors = openApiErrorResponses;
-/** The request of a route that takes the resource lists: JSON only, zod-validated. */
+/**
+ * The request of a route that takes the resource lists: JSON only, 1 MiB at most however it is
+ * sent (the app checks Content-Length on every route; a chunked body is counted here, where it
+ * is read anyway), zod-validated.
+ */
 const withLinks = (required: boolean) => ({
-  middleware: [requireJsonBody],
+  middleware: [requireJsonBody, limitBody({ counting: true })],
   request: {
     params: identityParams,
     body: { content: { "application/json": { schema: linksBody } }, required },

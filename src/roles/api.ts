@@ -47,7 +47,9 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
     readOne: readiness.readOne,
     log,
     ...(clock ? { clock } : {}),
+    limits: { total: config.maxWaiters, perOwner: config.maxWaitersPerToken },
   });
+  waiting.events.on("refuse", ({ cap }) => metrics.waitersRefused.inc({ cap }));
   metrics.countWaiters(() => waiting.size);
   waiting.events.on("wake", ({ identityIds, seconds }) => {
     if (seconds === undefined) return;

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { WaiterCap } from "./registry.js";
 
 /**
  * What the waiting feature reports about itself (graphile-worker's `pool:listen:*` events are
@@ -15,6 +16,8 @@ export type WaitingEventMap = {
   wake: [{ identityIds: string[]; seconds: number | undefined }];
   /** A wake-up read failed; it is retried after a pause. */
   "wake:error": [{ error: Error; identityIds: string[] }];
+  /** A new waiter was refused (503) because this cap was reached. */
+  refuse: [{ cap: WaiterCap }];
   /** The registry closed: every waiter was answered with its current state. */
   close: [];
 };

@@ -1,10 +1,16 @@
-import { toError } from "../errors.js";
+import { AppError, toError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Readiness } from "../shared/readiness.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { WaitingEvents } from "./events.js";
 
 export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
+
+/** How many waiters the process holds at most, and how many of them one owner (a token) may. */
+export type WaiterLimits = { total: number; perOwner: number };
+
+/** Which limit refused a waiter. */
+export type WaiterCap = "process" | "token";
 
 /** At most this many identities per read, so one wake never builds a huge statement. */
 const MAX_IDS_PER_READ = 1000;
@@ -25,6 +31,8 @@ export class Waiter {
     private readonly onRelease: (waiter: Waiter) => void,
     /** The registry's clock, which times this waiter's waits. */
     readonly clock: Clock,
+    /** Whose share of the limits it takes (a token); undefined for none. */
+    readonly owner?: string,
   ) {}
 
   /** True once the registry closed (shutdown): the waiter must answer with what it has. */
@@ -84,6 +92,9 @@ export class Waiter {
  */
 export class WaiterRegistry {
   readonly #byIdentity = new Map<string, Set<Waiter>>();
+  /** Waiters registered now, and how many of them each owner holds (for the limits). */
+  #size = 0;
+  readonly #byOwner = new Map<string, number>();
   /** Identities notified and not yet re-read. */
   readonly #dirty = new Set<string>();
   /** When the oldest notification still in `#dirty` arrived (the clock's `now()`). */
@@ -100,6 +111,8 @@ export class WaiterRegistry {
       /** Where wakes, failed reads and the close are reported. */
       events?: WaitingEvents;
       clock?: Clock;
+      /** Past these, a new waiter is refused with 503 (CONTRACT §2: MAX_WAITERS). */
+      limits?: WaiterLimits;
     },
   ) {
     this.clock = deps.clock ?? systemClock;
@@ -107,9 +120,7 @@ export class WaiterRegistry {
 
   /** How many waiters are registered, over all identities. */
   get size(): number {
-    let total = 0;
-    for (const waiters of this.#byIdentity.values()) total += waiters.size;
-    return total;
+    return this.#size;
   }
 
   get closed(): boolean {
@@ -120,13 +131,19 @@ export class WaiterRegistry {
    * Registers a waiter. Register before reading the state: a change committed after that read
    * then reaches the waiter through its notification, and one committed before it is in the
    * read. After close, the waiter comes back already ended so it answers at once.
+   *
+   * Throws `service_unavailable` past the limits: each waiter holds a connection and memory, and
+   * without a cap enough of them took the process off the network, webhooks and probes included.
    */
-  register(identityId: string): Waiter {
-    const waiter = new Waiter(identityId, (w) => this.#remove(w), this.clock);
+  register(identityId: string, owner?: string): Waiter {
+    this.#admit(owner);
+    const waiter = new Waiter(identityId, (w) => this.#remove(w), this.clock, owner);
     if (this.#closed) {
       waiter.end();
       return waiter;
     }
+    this.#size += 1;
+    if (owner !== undefined) this.#byOwner.set(owner, (this.#byOwner.get(owner) ?? 0) + 1);
     const waiters = this.#byIdentity.get(identityId) ?? new Set<Waiter>();
     waiters.add(waiter);
     this.#byIdentity.set(identityId, waiters);
@@ -172,10 +189,35 @@ export class WaiterRegistry {
     this.deps.events?.emit("close");
   }
 
+  #admit(owner: string | undefined): void {
+    const limits = this.deps.limits;
+    if (limits === undefined || this.#closed) return;
+    const cap: WaiterCap | undefined =
+      this.#size >= limits.total
+        ? "process"
+        : owner !== undefined && (this.#byOwner.get(owner) ?? 0) >= limits.perOwner
+          ? "token"
+          : undefined;
+    if (cap === undefined) return;
+    this.deps.events?.emit("refuse", { cap });
+    throw new AppError(
+      "service_unavailable",
+      cap === "process"
+        ? "this process holds as many waiters as it may, retry later"
+        : "this token holds as many waiters as it may, retry later",
+    );
+  }
+
   #remove(waiter: Waiter): void {
     const waiters = this.#byIdentity.get(waiter.identityId);
-    if (waiters === undefined) return;
-    waiters.delete(waiter);
+    if (waiters === undefined || !waiters.delete(waiter)) return;
+    this.#size -= 1;
+    const owner = waiter.owner;
+    if (owner !== undefined) {
+      const held = (this.#byOwner.get(owner) ?? 1) - 1;
+      if (held === 0) this.#byOwner.delete(owner);
+      else this.#byOwner.set(owner, held);
+    }
     if (waiters.size === 0) {
       this.#byIdentity.delete(waiter.identityId);
       this.#dirty.delete(waiter.identityId);

@@ -1,6 +1,6 @@
+import type { HttpBindings } from "@hono/node-server";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -15,6 +15,7 @@ import { answerLater } from "./answer-later.js";
 import { clientSignal } from "./client-signal.js";
 import type { WaiterRegistry } from "./registry.js";
 import { waitQuery } from "./schemas.js";
+import { sseEvent, streamLater } from "./sse-stream.js";
 import { followWait, openWait, type WaitDeps } from "./wait.js";
 
 /** Seconds between SSE keep-alive comments, below the idle timeouts of common proxies. */
@@ -53,6 +54,17 @@ const getDeletionEvents = createRoute({
   },
 });
 
+/**
+ * The bearer token a request came with (auth has accepted it by now): the owner whose share of
+ * MAX_WAITERS a wait takes. Read from the Node request where there is one, so no fetch
+ * Headers is built for a request that then waits.
+ */
+const tokenOf = (c: Context): string | undefined => {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  const header = incoming ? incoming.headers.authorization : c.req.header("authorization");
+  return header?.trim().split(/[ \t]+/)[1];
+};
+
 /** While the process drains, answered waiters should not keep their connection open. */
 const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
   if (waiters.closed) c.header("Connection", "close");
@@ -65,7 +77,7 @@ export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
       const { wait = 0 } = c.req.valid("query");
-      const opened = await openWait(deps, id);
+      const opened = await openWait(deps, id, tokenOf(c));
       if (opened === undefined) throw deletionNotRequested();
       const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
         opened.waiter.release(),
@@ -88,32 +100,24 @@ export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
     .openapi(getDeletionEvents, async (c) => {
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
-      const opened = await openWait(deps, id);
+      const opened = await openWait(deps, id, tokenOf(c));
       if (opened === undefined) throw deletionNotRequested();
-      c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back
-      return streamSSE(c, async (stream) => {
-        const gone = new AbortController();
-        stream.onAbort(() => gone.abort());
-        signal.addEventListener("abort", () => gone.abort(), { once: true });
-        if (signal.aborted) gone.abort();
+      // Written outside the middleware chain, so a stream holds no middleware frames.
+      return streamLater(c, async (write) => {
         let sequence = 0;
         const send = (readiness: unknown) =>
-          stream.writeSSE({
-            event: "readiness",
-            data: JSON.stringify(readiness),
-            id: String(++sequence),
-          });
+          write(sseEvent("readiness", JSON.stringify(readiness), String(++sequence)));
         try {
           await send(opened.current);
           await followWait(opened, {
-            signal: gone.signal,
+            signal,
             timeoutMs: Number.POSITIVE_INFINITY,
             onChange: send,
-            onIdle: () => stream.write(": keep-alive\n\n").then(() => {}),
+            onIdle: () => write(": keep-alive\n\n"),
             idleMs: SSE_KEEPALIVE_MS,
           });
         } finally {
           opened.waiter.release();
         }
-      });
+      }) as never;
     });

@@ -14,13 +14,16 @@ type OpenWait = { waiter: Waiter; current: Readiness };
 
 /**
  * Registers a waiter, then reads the state: in that order, no change can fall between the two.
- * Resolves undefined (and releases the waiter) when no deletion was requested.
+ * Resolves undefined (and releases the waiter) when no deletion was requested; throws
+ * `service_unavailable` when the process or the owner holds as many waiters as it may.
  */
 export const openWait = async (
   deps: WaitDeps,
   identityId: string,
+  /** Whose share of MAX_WAITERS the wait takes: the token it came with. */
+  owner?: string,
 ): Promise<OpenWait | undefined> => {
-  const waiter = deps.registry.register(identityId);
+  const waiter = deps.registry.register(identityId, owner);
   try {
     const current = await deps.readOne(identityId);
     if (current.deletion !== null) return { waiter, current };

@@ -6,7 +6,7 @@ import type { Readiness } from "../shared/readiness.js";
 import type { Clock } from "./clock.js";
 import { createWaitingEvents } from "./events.js";
 import { ReadinessListener } from "./listener.js";
-import { type ReadReadiness, WaiterRegistry } from "./registry.js";
+import { type ReadReadiness, type WaiterLimits, WaiterRegistry } from "./registry.js";
 import { waitingRoutes } from "./routes.js";
 
 export type WaitingDeps = {
@@ -19,7 +19,12 @@ export type WaitingDeps = {
   readOne: (identityId: string) => Promise<Readiness>;
   log: Logger;
   clock?: Clock;
+  /** MAX_WAITERS and each token's share of it; no limit without. */
+  limits?: WaiterLimits;
 };
+
+/** A cap that is hit is logged at most this often, with how many waiters it refused meanwhile. */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /**
  * Waiting, end to end, for one API process (CONTRACT §5, §6): the one LISTEN connection, the
@@ -34,6 +39,20 @@ export const createWaiting = (deps: WaitingDeps) => {
     log: deps.log,
     events,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.limits ? { limits: deps.limits } : {}),
+  });
+  let refused = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  events.on("refuse", ({ cap }) => {
+    refused += 1;
+    const now = registry.clock.now();
+    if (now - loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    deps.log.warn(
+      { cap, refused, limits: deps.limits },
+      "waiter limit reached: new long-polls and SSE streams get 503",
+    );
+    loggedAt = now;
+    refused = 0;
   });
   const listener = new ReadinessListener({
     databaseUrl: deps.databaseUrl,

@@ -1,0 +1,140 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import postgres from "postgres";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTestSecret, serviceEnv } from "../test/helpers/harness.js";
+import { adminSql, createTestDatabase, databaseUrl } from "../test/helpers/postgres.js";
+import { TEST_TOKEN } from "../test/helpers/readiness.js";
+import { dropPrefix, testPrefix } from "../test/helpers/redis.js";
+import { startTcpProxy } from "../test/helpers/tcp-proxy.js";
+import { waitFor } from "../test/helpers/wait-for.js";
+import type { Role } from "./config.js";
+import { loadConfig } from "./config.js";
+import { createLogger } from "./log.js";
+import { type RunningService, startService } from "./main.js";
+
+/** src/db/migrate.ts's lock: held here, it keeps a starting service from migrating. */
+const MIGRATION_LOCK_KEY = 73_130_001;
+
+const prefix = testPrefix();
+const running: RunningService[] = [];
+const start = async (role: Role, url: string) => {
+  const env = serviceEnv({ databaseUrl: url, prefix, secret: createTestSecret(), role });
+  const service = await startService(
+    loadConfig({ ...env, API_TOKENS: TEST_TOKEN }),
+    createLogger("silent"),
+  );
+  running.push(service);
+  return service;
+};
+afterAll(async () => {
+  await Promise.all(running.map((service) => service.close()));
+  await dropPrefix(prefix);
+});
+
+const get = (service: RunningService, path: string, init: RequestInit = {}) =>
+  fetch(`${service.url}${path}`, {
+    ...init,
+    headers: {
+      authorization: `Bearer ${TEST_TOKEN}`,
+      "content-type": "application/json",
+      ...init.headers,
+    },
+  });
+const readiness = (service: RunningService) =>
+  get(service, `/v1/user_identities/${randomUUID()}/readiness`);
+const link = (service: RunningService) =>
+  get(service, `/v1/user_identities/${randomUUID()}/resources`, {
+    method: "PUT",
+    body: JSON.stringify({ phone_ids: [randomUUID()] }),
+  });
+const readyz = async (service: RunningService) => {
+  const response = await fetch(`${service.url}/readyz`);
+  return { status: response.status, ...((await response.json()) as { checks: object }) };
+};
+const expectUnavailable = async (response: Response) => {
+  expect(response.status).toBe(503);
+  expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+  expect(await response.json()).toMatchObject({ error: { code: "service_unavailable" } });
+};
+
+describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", () => {
+  it("answers /v1 with 503 and /readyz with 503 in every role until migrations are done", async () => {
+    const name = `sp_unmigrated_${randomBytes(5).toString("hex")}`;
+    const admin = adminSql();
+    await admin.unsafe(`create database ${name}`);
+    // Another process migrating, as far as the services can tell: they wait for its lock.
+    const migrator = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      const api = await start("api", databaseUrl(name));
+      const worker = await start("worker", databaseUrl(name));
+      // Before: 500, `relation "…" does not exist`, and the worker's /readyz 200.
+      await expectUnavailable(await readiness(api));
+      await expectUnavailable(await link(api));
+      for (const service of [api, worker]) {
+        expect(await readyz(service)).toMatchObject({
+          status: 503,
+          checks: { migrations: "fail: not applied yet", postgres: "ok" },
+        });
+      }
+      await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+      for (const service of [api, worker]) {
+        await waitFor(async () => (await readyz(service)).status === 200, { timeoutMs: 20_000 });
+      }
+      expect((await readiness(api)).status).toBe(200);
+      expect((await link(api)).status).toBe(200);
+    } finally {
+      await migrator.end();
+      await Promise.all(running.splice(0).map((service) => service.close()));
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+
+  it("never answers 500 while it creates and migrates a fresh database", async () => {
+    const name = `sp_fresh_${randomBytes(5).toString("hex")}`;
+    try {
+      const api = await start("api", databaseUrl(name));
+      const statuses = new Set<number>();
+      const hammer = async () => {
+        while ((await readyz(api)).status !== 200) {
+          const answers = await Promise.all([readiness(api), link(api)]);
+          for (const answer of answers) {
+            statuses.add(answer.status);
+            if (answer.status !== 200) await expectUnavailable(answer);
+          }
+        }
+      };
+      await Promise.all([hammer(), hammer(), hammer()]);
+      expect([...statuses].filter((status) => status !== 200 && status !== 503)).toEqual([]);
+    } finally {
+      await Promise.all(running.splice(0).map((service) => service.close()));
+      const admin = adminSql();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    }
+  });
+
+  it("answers /v1 with 503 and Retry-After while Postgres is unreachable, and serves again after", async () => {
+    const database = await createTestDatabase({ max: 1 });
+    const target = new URL(database.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaProxy = new URL(database.url);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    try {
+      const api = await start("api", viaProxy.toString());
+      await waitFor(async () => (await readyz(api)).status === 200, { timeoutMs: 20_000 });
+      expect((await link(api)).status).toBe(200);
+      await proxy.cut();
+      // Before: 500 within 5-55 ms.
+      await expectUnavailable(await readiness(api));
+      await expectUnavailable(await link(api));
+      await proxy.restore();
+      await waitFor(async () => (await readiness(api)).status === 200, { timeoutMs: 20_000 });
+    } finally {
+      await Promise.all(running.splice(0).map((service) => service.close()));
+      await proxy.close();
+      await database.drop();
+    }
+  });
+});
