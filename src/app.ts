@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { BOARD_PATH, boardRoutes } from "./admin/board.js";
 import type { DeadLetters } from "./admin/dead-letters.js";
 import { deadLetterRoutes } from "./admin/routes.js";
+import { isConnectionError } from "./db/client.js";
 import { adminWritesOnly, bearerAuth } from "./http/auth.js";
 import { limitBody } from "./http/body-limit.js";
 import { createOnError, notFound } from "./http/errors.js";
@@ -39,7 +40,7 @@ export type AppDeps = {
 /** The HTTP app of one process: the http/ toolkit around the routes of the features it runs. */
 export const createApp = (deps: AppDeps) => {
   const app = new Hono();
-  app.onError(createOnError(deps.log));
+  app.onError(createOnError(deps.log, isConnectionError));
   app.notFound(notFound);
   app.use(...requestLogging(deps.log));
   // First of all /v1 and /admin work, tokens included: a body declared too large costs nothing

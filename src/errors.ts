@@ -1,25 +1,27 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
- * Every machine-readable error code the HTTP surface can answer with (CONTRACT §3, §5). The
- * `seam_api_*` codes are beyond the contract: a discovery (`"discover": true`) whose call to
- * the Seam API failed; the README lists them.
+ * Every machine-readable error code the HTTP surface can answer with (docs/api.md). The
+ * `seam_api_*` codes answer a call that reached the Seam API (`"discover": true`) and failed.
  */
-export type ErrorCode =
-  | "unauthorized"
-  | "forbidden"
-  | "invalid_request"
-  | "not_found"
-  | "conflict"
-  | "invalid_signature"
-  | "invalid_payload"
-  | "payload_too_large"
-  | "queue_unavailable"
-  | "service_unavailable"
-  | "seam_api_unauthorized"
-  | "seam_api_rejected"
-  | "seam_api_unavailable"
-  | "internal_error";
+export const ERROR_CODES = [
+  "unauthorized",
+  "forbidden",
+  "invalid_request",
+  "not_found",
+  "conflict",
+  "invalid_signature",
+  "invalid_payload",
+  "payload_too_large",
+  "queue_unavailable",
+  "service_unavailable",
+  "seam_api_unauthorized",
+  "seam_api_rejected",
+  "seam_api_unavailable",
+  "internal_error",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const codeToStatus = (code: ErrorCode): ContentfulStatusCode => {
   switch (code) {

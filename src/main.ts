@@ -131,9 +131,19 @@ export const startService = async (
       "using the local development webhook secret and API token from the README; set SEAM_WEBHOOK_SECRET and API_TOKENS outside development",
     );
   }
-  // After listening: until the projector is loaded, the health routes answer already.
+  // After listening: until the projector is loaded, the health routes answer already. A
+  // projector that cannot be built must not leave the server, Redis and the pool open.
   const worker =
-    config.role === "api" ? undefined : await createWorkerRole({ config, log, core, seamApi });
+    config.role === "api"
+      ? undefined
+      : await createWorkerRole({ config, log, core, seamApi }).catch(async (error: unknown) => {
+          await closeInOrder([
+            () => new Promise<void>((resolve) => server.close(() => resolve())),
+            api?.drain,
+            core.close,
+          ]).catch(() => {});
+          throw error;
+        });
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
     // After migration, so the database exists (a first `npm start` creates it).
     if (!ok || stopping) return;

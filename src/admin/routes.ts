@@ -9,7 +9,9 @@ const security = bearerSecurity;
 const json = jsonContent;
 const errors = {
   ...openApiErrorResponses,
-  503: errorResponse("Redis did not answer in time (`Retry-After` says when to try again)."),
+  503: errorResponse(
+    "`service_unavailable`: Redis did not answer in time, or the service is still starting; with `Retry-After`.",
+  ),
 };
 const writeErrors = {
   ...errors,

@@ -34,10 +34,12 @@ const withLinks = (required: boolean) => ({
 const conflict = {
   409: errorResponse("A resource is already linked to another identity; nothing was linked."),
 };
-/** Only with `"discover": true`: the Seam API call failed (see the README). */
+/** Only with `"discover": true`: the Seam API call failed (docs/seam-api.md). */
 const seamFaults = {
   502: errorResponse("`seam_api_unauthorized` or `seam_api_rejected`: Seam refused the call."),
-  503: errorResponse("`seam_api_unavailable`: Seam failed or timed out after retries."),
+  503: errorResponse(
+    "`service_unavailable` (starting, or Postgres unreachable) or, with `discover`, `seam_api_unavailable` (Seam failed or timed out after retries); with `Retry-After`.",
+  ),
 };
 const getReadiness = createRoute({
   method: "get",

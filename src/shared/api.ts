@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { AppError } from "../errors.js";
+import { AppError, ERROR_CODES } from "../errors.js";
 import { resourceTypes } from "./resources.js";
 
 /**
@@ -18,18 +18,7 @@ export const jsonContent = <T>(schema: T, description: string) => ({
 const errorSchema = z
   .object({
     error: z.object({
-      code: z.enum([
-        "unauthorized",
-        // An /admin/* write without an admin token, or from another site (beyond CONTRACT §5).
-        "forbidden",
-        "invalid_request",
-        "not_found",
-        "conflict",
-        // A discovery whose Seam API call failed (beyond CONTRACT §5; see the README).
-        "seam_api_unauthorized",
-        "seam_api_rejected",
-        "seam_api_unavailable",
-      ]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       field: z.string().optional(),
     }),
@@ -43,6 +32,10 @@ export const errorResponse = (description: string) => jsonContent(errorSchema, d
 export const openApiErrorResponses = {
   400: errorResponse("A malformed id, query or body; `field` names the input at fault."),
   401: errorResponse("Missing or unknown bearer token."),
+  413: errorResponse("`payload_too_large`: a body over 1 MiB."),
+  503: errorResponse(
+    "`service_unavailable`: still starting, or Postgres unreachable; `Retry-After` says when to try again.",
+  ),
 };
 
 /** Postgres prints UUIDs in lower case; comparing ids as text relies on ours being so too. */

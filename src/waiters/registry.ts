@@ -242,15 +242,9 @@ export class WaiterRegistry {
       this.#dirty.clear();
       this.#dirtySince = undefined;
       if (identities.length === 0) return;
+      let states: Map<string, Readiness>;
       try {
-        const states = await this.#readChunked(identities);
-        for (const [identityId, readiness] of states) {
-          for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
-        }
-        this.deps.events?.emit("wake", {
-          identityIds: [...states.keys()],
-          seconds: since === undefined ? undefined : (this.clock.now() - since) / 1000,
-        });
+        states = await this.#readChunked(identities);
       } catch (error) {
         // The change is committed and its notification consumed: read again after a pause,
         // or the waiters would sleep through it until their timeout.
@@ -261,6 +255,20 @@ export class WaiterRegistry {
         await new Promise<void>((resolve) =>
           this.clock.setTimer(resolve, this.deps.retryDelayMs ?? 500),
         );
+        continue;
+      }
+      for (const [identityId, readiness] of states) {
+        for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
+      }
+      // Apart from the read: a subscriber that throws must not pass for a failed read (and
+      // cause a re-read), nor end the loop.
+      try {
+        this.deps.events?.emit("wake", {
+          identityIds: [...states.keys()],
+          seconds: since === undefined ? undefined : (this.clock.now() - since) / 1000,
+        });
+      } catch (error) {
+        this.deps.log.error({ err: toError(error) }, "a wake subscriber failed");
       }
     }
   }

@@ -65,6 +65,27 @@ describe("WaiterRegistry", () => {
     expect((await waiter.next(never, 0))?.user_identity_id).toBe("a");
   });
 
+  it("counts a subscriber that throws on a wake as its own fault, not as a failed read", async () => {
+    const reads = recordingRead();
+    const events = createWaitingEvents();
+    events.on("wake", () => {
+      throw new Error("a broken metrics subscriber");
+    });
+    const failedReads: unknown[] = [];
+    events.on("wake:error", (event) => failedReads.push(event));
+    const registry = new WaiterRegistry({ read: reads.read, log, events });
+    const waiter = registry.register("a");
+    reads.table.set("a", true);
+    registry.notify("a");
+    expect((await waiter.next(never, Number.POSITIVE_INFINITY))?.ready).toBe(true);
+    // A later notification is still served: the loop did not end, nor read "a" again meanwhile.
+    const sentinel = registry.register("sentinel");
+    registry.notify("sentinel");
+    await sentinel.next(never, Number.POSITIVE_INFINITY);
+    expect(reads.calls).toEqual([["a"], ["sentinel"]]);
+    expect(failedReads).toEqual([]);
+  });
+
   it("reads nothing for a notification nobody waits for", async () => {
     const reads = recordingRead();
     const registry = new WaiterRegistry({ read: reads.read, log });
