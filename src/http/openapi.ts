@@ -1,7 +1,7 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ZodError, ZodIssue } from "zod";
 import { AppError } from "../errors.js";
+import { mountDocsPage } from "./docs-page.js";
 
 /** `acs_user_ids[2]`, `user_identity_id`: the input at fault, the way a client wrote it. */
 const fieldOf = (issue: ZodIssue): string | undefined => {
@@ -60,5 +60,5 @@ export const mountDocs = (router: OpenAPIHono) => {
         "Is a Seam user identity ready to delete? Answers from projected Seam webhooks, and waits for the moment it is.",
     },
   });
-  router.get("/docs", swaggerUI({ url: "/openapi.json", title: "seam-projector API" }));
+  mountDocsPage(router);
 };
