@@ -49,7 +49,7 @@ export const boardRoutes = (queue: EventsQueue) => {
       throw new AppError("forbidden", "jobs enter the events queue as signed webhooks only");
     }
     const board = c.get("access") === "admin" ? full : readOnly;
-    const answer = await fromQueue(c, async () => {
+    const answer = await fromQueue(async () => {
       const response = await board.fetch(c.req.raw, c.env);
       // Bull Board answers a failed Redis call with a 500 of its own.
       if (response.status >= 500) throw new Error(`the board answered ${response.status}`);

@@ -130,24 +130,24 @@ export const deadLetterRoutes = (router: OpenAPIHono, deadLetters: DeadLetters) 
   router
     .openapi(listRoute, async (c) => {
       const { limit = 50, offset = 0 } = c.req.valid("query");
-      return c.json(await fromQueue(c, () => deadLetters.list(limit, offset)), 200);
+      return c.json(await fromQueue(() => deadLetters.list(limit, offset)), 200);
     })
     .openapi(inspectRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      const detail = await fromQueue(c, () => deadLetters.inspect(jobId));
+      const detail = await fromQueue(() => deadLetters.inspect(jobId));
       if (detail === undefined) throw missing(jobId);
       return c.json(detail, 200);
     })
     .openapi(retryAllRoute, async (c) =>
-      c.json({ retried: await fromQueue(c, () => deadLetters.retryAll()) }, 202),
+      c.json({ retried: await fromQueue(() => deadLetters.retryAll()) }, 202),
     )
     .openapi(retryOneRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      if (!(await fromQueue(c, () => deadLetters.retry(jobId)))) throw missing(jobId);
+      if (!(await fromQueue(() => deadLetters.retry(jobId)))) throw missing(jobId);
       return c.json({ retried: 1 }, 202);
     })
     .openapi(discardRoute, async (c) => {
       const { job_id: jobId } = c.req.valid("param");
-      if (!(await fromQueue(c, () => deadLetters.discard(jobId)))) throw missing(jobId);
+      if (!(await fromQueue(() => deadLetters.discard(jobId)))) throw missing(jobId);
       return c.body(null, 204);
     });

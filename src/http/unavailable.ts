@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
 
 /** Seconds a client should wait after a 503 before it tries again (CONTRACT §2, §5). */
-export const RETRY_AFTER_SECONDS = "5";
+const RETRY_AFTER_SECONDS = "5";
 
 /** Every 503 says when to come back, whoever raised it. */
 export const setRetryAfter = (c: Context) => {
