@@ -33,6 +33,11 @@ export const decodeBody = (bytes: Buffer): string | undefined => {
  */
 const readNodeBody = (incoming: HttpBindings["incoming"], limit: number) =>
   new Promise<RawBody>((resolve) => {
+    // Gone before the route ran: no `close` would come to the listeners below.
+    if (incoming.readableAborted) {
+      resolve(ABORTED);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
