@@ -62,7 +62,7 @@ const envSchema = z.object({
     .transform((id) => id.toLowerCase())
     .optional(),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
-  DEAD_LETTER_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  DEAD_LETTER_DAYS: z.coerce.number().int().min(0).default(30),
 });
 
 export type Role = "all" | "api" | "worker";
@@ -167,7 +167,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     seamWorkspaceId: e.SEAM_WORKSPACE_ID,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
-    deadLetterRetentionDays: e.DEAD_LETTER_RETENTION_DAYS,
+    deadLetterRetentionDays: e.DEAD_LETTER_DAYS,
     usingLocalDefaults:
       webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN),
   };

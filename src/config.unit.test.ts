@@ -83,9 +83,10 @@ describe("loadConfig", () => {
 
   it("keeps events 90 days and dead letters 30 by default; 0 keeps all", () => {
     expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, deadLetterRetentionDays: 30 });
-    expect(
-      loadConfig({ EVENTS_RETENTION_DAYS: "0", DEAD_LETTER_RETENTION_DAYS: "0" }),
-    ).toMatchObject({ eventsRetentionDays: 0, deadLetterRetentionDays: 0 });
+    expect(loadConfig({ EVENTS_RETENTION_DAYS: "0", DEAD_LETTER_DAYS: "0" })).toMatchObject({
+      eventsRetentionDays: 0,
+      deadLetterRetentionDays: 0,
+    });
     expect(failure({ EVENTS_RETENTION_DAYS: "-1" })).toContain("EVENTS_RETENTION_DAYS");
   });
 });

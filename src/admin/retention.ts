@@ -11,7 +11,7 @@ export type RetentionDeps = {
   log: Logger;
   /** EVENTS_RETENTION_DAYS as milliseconds; 0 keeps every event. */
   eventsRetentionMs: number;
-  /** DEAD_LETTER_RETENTION_DAYS as milliseconds; 0 keeps every dead letter. */
+  /** DEAD_LETTER_DAYS as milliseconds; 0 keeps every dead letter. */
   deadLetterRetentionMs: number;
   now?: () => Date;
   /** Rows (or failed jobs) a statement removes at most. */
@@ -24,7 +24,7 @@ export type RetentionDeps = {
 /**
  * The worker's retention: every `intervalMs` (5 minutes), events received more than
  * EVENTS_RETENTION_DAYS ago are deleted, by `received_at`, in statements of at most
- * `batchSize` rows, and dead letters that failed more than DEAD_LETTER_RETENTION_DAYS ago are
+ * `batchSize` rows, and dead letters that failed more than DEAD_LETTER_DAYS ago are
  * trimmed from the failed set. Several workers may run it at once: each batch skips the rows
  * another holds. A failed round is logged and tried again at the next.
  */
