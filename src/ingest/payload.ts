@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** Longest id the service stores (CONTRACT §3): Seam's are UUIDs, far below it. */
-export const MAX_ID_LENGTH = 255;
+const MAX_ID_LENGTH = 255;
 
 /** `occurred_at` as an ISO 8601 instant: a date, a time, and `Z` or an offset. */
 const INSTANT =
@@ -14,7 +14,7 @@ const LATEST = Date.UTC(2201, 0, 1);
  * Date.parse, which takes `2026-02-30` as March 2nd and expanded years such as `+010000`, and
  * which Postgres would then refuse or store far from what was sent.
  */
-export const parseInstant = (value: string): number | undefined => {
+const parseInstant = (value: string): number | undefined => {
   const match = INSTANT.exec(value);
   if (match === null) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as number[];

@@ -16,7 +16,7 @@ export type ProjectorMetrics = Pick<
  * A label value from a payload is bounded: an event type Seam's schemas do not know is `other`,
  * or 5,000 made-up types would be 5,000 series (issue 14).
  */
-export const eventTypeLabel = (eventType: string): string =>
+const eventTypeLabel = (eventType: string): string =>
   isKnownEventType(eventType) ? eventType : "other";
 
 /** A lag is never negative: an `occurred_at` in the future (a clock, or a lie) counts as 0. */
