@@ -6,7 +6,13 @@ import { freePort } from "../../test/helpers/process.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
 import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { addEvents, EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import {
+  addEvents,
+  createEventsQueue,
+  EVENTS_QUEUE,
+  type EventJob,
+  jobIdFor,
+} from "../ingest/queue.js";
 import { createLogger } from "../log.js";
 import { createProducerRedis, createWorkerRedis } from "../redis.js";
 import { applyBatch } from "./apply.js";
@@ -141,6 +147,53 @@ describe("projector worker, Redis unreachable", () => {
     } finally {
       connection.disconnect();
       await Promise.race([projector.close(), projector.worker.close(true)]);
+      await database.drop();
+    }
+  });
+});
+
+/** Issue 14 item 4: what Postgres refuses for its data fails the same on every attempt. */
+describe("projector worker, an event Postgres refuses", () => {
+  it("is poison on its first attempt, not retried (SQLSTATE class 22)", async () => {
+    const database = await createTestDatabase();
+    const prefix = testPrefix();
+    const producer = createProducerRedis(REDIS_URL);
+    // The service's own queue options: 12 attempts with backoff.
+    const queue = createEventsQueue(producer, prefix);
+    const projector = createProjector({
+      db: database.db,
+      connection: createWorkerRedis(REDIS_URL),
+      prefix,
+      concurrency: 4,
+      batchSize: 4,
+      log: createLogger("silent"),
+    });
+    projector.start();
+    try {
+      // Past ingress (queued as a replay would be): a NUL Postgres refuses (SQLSTATE 22021),
+      // batched with sound events, which are projected all the same.
+      const sound = [deletionEvent("phone", randomUUID()), deletionEvent("phone", randomUUID())];
+      const eventId = `nul\u0000${randomUUID()}`;
+      const events = [...sound, { ...deletionEvent("phone", randomUUID()), event_id: eventId }];
+      await addEvents(
+        queue,
+        events.map((event) => ({
+          body: JSON.stringify(event),
+          eventId: String(event.event_id),
+          receivedAt: new Date().toISOString(),
+          source: "replay" as const,
+        })),
+      );
+      await waitFor(async () => (await queue.getJobState(jobIdFor(eventId))) === "failed", {
+        message: "the job failed for good",
+      });
+      expect((await queue.getJob(jobIdFor(eventId)))?.attemptsMade).toBe(1);
+      await waitFor(async () => (await queue.getJobCounts("completed")).completed === 2);
+    } finally {
+      await projector.close();
+      await queue.close();
+      producer.disconnect();
+      await dropPrefix(prefix);
       await database.drop();
     }
   });
