@@ -18,6 +18,14 @@ import { createProducerRedis, createWorkerRedis } from "../redis.js";
 import { applyBatch } from "./apply.js";
 import { createProjector } from "./worker.js";
 
+/** An event queued as the replay CLI would queue it, past ingress. */
+const replayJob = (event: Record<string, unknown>): EventJob => ({
+  body: JSON.stringify(event),
+  eventId: String(event.event_id),
+  receivedAt: new Date().toISOString(),
+  source: "replay",
+});
+
 /**
  * How the worker handles a failed batch, against Postgres and Redis, with Postgres itself made
  * to fail one event's write: a lost connection fails the whole batch at once (every job retried
@@ -68,15 +76,7 @@ describe("projector worker, failed batches", () => {
       await dropPrefix(prefix);
     });
     const events = phones.map((phone) => deletionEvent("phone", phone));
-    await addEvents(
-      queue,
-      events.map((event) => ({
-        body: JSON.stringify(event),
-        eventId: String(event.event_id),
-        receivedAt: new Date().toISOString(),
-        source: "replay" as const,
-      })),
-    );
+    await addEvents(queue, events.map(replayJob));
     projector.start();
     const doomedId = String(events.at(-1)?.event_id);
     /** The first batch that held the doomed event: what the failure concerned. */
@@ -175,15 +175,7 @@ describe("projector worker, an event Postgres refuses", () => {
       const sound = [deletionEvent("phone", randomUUID()), deletionEvent("phone", randomUUID())];
       const eventId = `nul\u0000${randomUUID()}`;
       const events = [...sound, { ...deletionEvent("phone", randomUUID()), event_id: eventId }];
-      await addEvents(
-        queue,
-        events.map((event) => ({
-          body: JSON.stringify(event),
-          eventId: String(event.event_id),
-          receivedAt: new Date().toISOString(),
-          source: "replay" as const,
-        })),
-      );
+      await addEvents(queue, events.map(replayJob));
       await waitFor(async () => (await queue.getJobState(jobIdFor(eventId))) === "failed", {
         message: "the job failed for good",
       });
