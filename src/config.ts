@@ -60,6 +60,14 @@ const envSchema = z.object({
   // One token's share of MAX_WAITERS; unset: all of it with one API token, half with several.
   MAX_WAITERS_PER_TOKEN: positiveInt.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Workspace binding and retention (issue 14, CONTRACT §2).
+  SEAM_WORKSPACE_ID: z
+    .string()
+    .uuid("must be a Seam workspace id (a UUID)")
+    .transform((id) => id.toLowerCase())
+    .optional(),
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).default(90),
+  DEAD_LETTER_DAYS: z.coerce.number().int().min(0).default(30),
 });
 
 export type Role = "all" | "api" | "worker";
@@ -89,6 +97,12 @@ export type Config = {
   maxWaiters: number;
   maxWaitersPerToken: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  /** Only this workspace's events are projected; undefined: any workspace. */
+  seamWorkspaceId: string | undefined;
+  /** Events received longer ago are deleted by the worker; 0 keeps them all. */
+  eventsRetentionDays: number;
+  /** Dead letters (failed jobs) that failed longer ago are trimmed; 0 keeps them all. */
+  deadLetterRetentionDays: number;
   /** True when a secret or token is the published local default (never in production). */
   usingLocalDefaults: boolean;
 };
@@ -183,6 +197,9 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
         (apiTokens.length > 1 ? Math.ceil(e.MAX_WAITERS / 2) : e.MAX_WAITERS),
     ),
     logLevel: e.LOG_LEVEL,
+    seamWorkspaceId: e.SEAM_WORKSPACE_ID,
+    eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
+    deadLetterRetentionDays: e.DEAD_LETTER_DAYS,
     usingLocalDefaults:
       webhookSecrets.includes(LOCAL_WEBHOOK_SECRET) || apiTokens.includes(LOCAL_API_TOKEN),
   };

@@ -84,4 +84,22 @@ describe("loadConfig", () => {
     expect(failure({ PORT: "eighty" })).toContain("PORT");
     expect(failure({ ROLE: "both" })).toContain("ROLE");
   });
+
+  it("binds to one workspace only when SEAM_WORKSPACE_ID is a UUID", () => {
+    expect(loadConfig({}).seamWorkspaceId).toBeUndefined();
+    const id = "0F8C0B3E-6C1A-4B7E-9F3C-2D1E0A9B8C7D";
+    expect(loadConfig({ SEAM_WORKSPACE_ID: id }).seamWorkspaceId).toBe(id.toLowerCase());
+    expect(failure({ SEAM_WORKSPACE_ID: "not-even-a-uuid-workspace" })).toContain(
+      "SEAM_WORKSPACE_ID",
+    );
+  });
+
+  it("keeps events 90 days and dead letters 30 by default; 0 keeps all", () => {
+    expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, deadLetterRetentionDays: 30 });
+    expect(loadConfig({ EVENTS_RETENTION_DAYS: "0", DEAD_LETTER_DAYS: "0" })).toMatchObject({
+      eventsRetentionDays: 0,
+      deadLetterRetentionDays: 0,
+    });
+    expect(failure({ EVENTS_RETENTION_DAYS: "-1" })).toContain("EVENTS_RETENTION_DAYS");
+  });
 });

@@ -122,3 +122,12 @@ export const createDeadLetters = (queue: EventsQueue, db: Db) => {
 };
 
 export type DeadLetters = ReturnType<typeof createDeadLetters>;
+
+/**
+ * Retention of the failed set: drops jobs that failed more than `olderThanMs` ago, at most
+ * `limit` in one call (BullMQ's `clean`, by each job's `finishedOn`); returns their ids. An
+ * operator has had that long to re-drive them; the events they carried, where the projector
+ * recorded them, stay in Postgres under its own retention.
+ */
+export const trimDeadLetters = (queue: EventsQueue, olderThanMs: number, limit: number) =>
+  queue.clean(olderThanMs, limit, "failed");

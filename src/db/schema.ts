@@ -21,11 +21,18 @@ export const events = pgTable(
     source: text("source", { enum: ["webhook", "replay", "backfill"] }).notNull(),
     /** The body exactly as it was signed, so a field Seam adds later is never lost. */
     payload: text("payload").notNull(),
+    /**
+     * sha256 (hex) of `payload` as UTF-8: a redelivery of the id with another body is told
+     * apart (a conflict, counted and logged) without comparing bodies.
+     */
+    payloadSha256: text("payload_sha256"),
     outcome: text("outcome", { enum: ["projected", "ignored", "poison"] }).notNull(),
     error: text("error"),
   },
   (t) => [
     index("events_occurred_at_idx").on(t.occurredAt),
+    // Serves retention: the oldest rows first, a batch at a time (admin/retention.ts).
+    index("events_received_at_idx").on(t.receivedAt),
     index("events_poison_idx").on(t.recordedAt).where(sql`${t.outcome} = 'poison'`),
   ],
 );

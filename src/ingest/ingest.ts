@@ -3,6 +3,7 @@ import type { QueueGate } from "./backpressure.js";
 import type { EnqueueResult } from "./enqueue.js";
 import { parseEnvelope } from "./payload.js";
 import type { EventJob, EventSource } from "./queue.js";
+import { decodeBody } from "./raw-body.js";
 import type { Verifier } from "./verify.js";
 
 /** Every expected end of a webhook delivery; HTTP status is chosen in one switch (route.ts). */
@@ -22,14 +23,19 @@ export type IngestDeps = {
   metrics?: Pick<Metrics, "webhooksReceived" | "enqueueSeconds">;
 };
 
-/** Signature first, then payload, then backpressure, then the durable enqueue (CONTRACT §3). */
+/**
+ * Signature first (over the bytes as received), then decoding and payload, then backpressure,
+ * then the durable enqueue (CONTRACT §3).
+ */
 export const ingestWebhook = async (
   deps: IngestDeps,
-  request: { body: string; header: (name: string) => string | undefined; source: EventSource },
+  request: { body: Buffer; header: (name: string) => string | undefined; source: EventSource },
 ): Promise<IngestOutcome> => {
   const verified = deps.verify(request.body, request.header);
   if (!verified.ok) return { kind: "invalid_signature", message: verified.reason };
-  const parsed = parseEnvelope(request.body);
+  const text = decodeBody(request.body);
+  if (text === undefined) return { kind: "invalid_payload", message: "body is not UTF-8" };
+  const parsed = parseEnvelope(text);
   if (!parsed.ok) {
     return parsed.field === undefined
       ? { kind: "invalid_payload", message: parsed.message }
@@ -40,7 +46,7 @@ export const ingestWebhook = async (
   if (admission?.ok === false) return { kind: "queue_full", depth: admission.depth };
   const stopTimer = deps.metrics?.enqueueSeconds.startTimer();
   const enqueued = await deps.enqueue({
-    body: request.body,
+    body: text,
     eventId,
     receivedAt: deps.now().toISOString(),
     source: request.source,

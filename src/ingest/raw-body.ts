@@ -1,15 +1,29 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
 
-/** The body as text, or `too_large` once it is known to pass the limit (nothing more is read). */
-export type RawBody = { ok: true; text: string } | { ok: false };
+/**
+ * The body's bytes as received (the signature is checked over them, before any decoding), or
+ * why there are none: `too_large` once it is known to pass the limit (nothing more is read),
+ * `aborted` when the client went away before the end of it.
+ */
+export type RawBody = { ok: true; bytes: Buffer } | { ok: false; reason: "too_large" | "aborted" };
 
-const TOO_LARGE: RawBody = { ok: false };
+const TOO_LARGE: RawBody = { ok: false, reason: "too_large" };
+const ABORTED: RawBody = { ok: false, reason: "aborted" };
 
-/** UTF-8 as fetch's `text()` decodes it: invalid bytes replaced, a leading BOM dropped. */
-const decode = (bytes: Buffer): string => {
-  const text = bytes.toString("utf8");
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Verified bytes as text: UTF-8, a leading BOM dropped (as fetch's `text()` does), undefined
+ * when the bytes are not UTF-8 at all. Never with replacement characters: the text is what the
+ * worker stores as the signed body.
+ */
+export const decodeBody = (bytes: Buffer): string | undefined => {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 };
 
 /**
@@ -18,13 +32,18 @@ const decode = (bytes: Buffer): string => {
  * a fifth of the webhook route's CPU went there.
  */
 const readNodeBody = (incoming: HttpBindings["incoming"], limit: number) =>
-  new Promise<RawBody>((resolve, reject) => {
+  new Promise<RawBody>((resolve) => {
+    // Gone before the route ran: no `close` would come to the listeners below.
+    if (incoming.readableAborted) {
+      resolve(ABORTED);
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = () => {
       incoming.off("data", onData);
       incoming.off("end", onEnd);
-      incoming.off("error", onError);
+      incoming.off("error", onClose);
       incoming.off("close", onClose);
     };
     const onData = (chunk: Buffer) => {
@@ -41,25 +60,27 @@ const readNodeBody = (incoming: HttpBindings["incoming"], limit: number) =>
     };
     const onEnd = () => {
       cleanup();
-      resolve({ ok: true, text: decode(Buffer.concat(chunks, size)) });
+      resolve({ ok: true, bytes: Buffer.concat(chunks, size) });
     };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
+    // The client went away mid-body (Node emits `error`, ECONNRESET "aborted", then `close`):
+    // an ordinary end of a delivery that Svix retries, not a fault of ours, so an outcome of
+    // its own rather than an error that would log as a 500.
     const onClose = () => {
       cleanup();
-      reject(new Error("the client closed the connection before sending the whole body"));
+      resolve(ABORTED);
     };
     incoming.on("data", onData);
     incoming.on("end", onEnd);
-    incoming.on("error", onError);
+    incoming.on("error", onClose);
+    // After the listeners above are gone (a 413 read no further), a late reset must not be an
+    // `error` event with no listener, which would throw.
+    incoming.on("error", () => {});
     incoming.on("close", onClose);
   });
 
 /** The same with the fetch Request's stream, where there is no Node request (app.request). */
 const readFetchBody = async (request: Request, limit: number): Promise<RawBody> => {
-  if (request.body === null) return { ok: true, text: "" };
+  if (request.body === null) return { ok: true, bytes: Buffer.alloc(0) };
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
@@ -71,7 +92,7 @@ const readFetchBody = async (request: Request, limit: number): Promise<RawBody> 
     }
     chunks.push(next.value);
   }
-  return { ok: true, text: decode(Buffer.concat(chunks, size)) };
+  return { ok: true, bytes: Buffer.concat(chunks, size) };
 };
 
 const nodeRequest = (c: Context) => (c.env as Partial<HttpBindings> | undefined)?.incoming;
@@ -91,7 +112,7 @@ export const headerReader = (c: Context): ((name: string) => string | undefined)
 };
 
 /**
- * The request body as text, refused past `limit` bytes: by its Content-Length before anything
+ * The request body's bytes, refused past `limit` bytes: by its Content-Length before anything
  * is read, else by counting the bytes as they come, without reading past the limit.
  */
 export const readRawBody = (

@@ -20,6 +20,11 @@ export const ingestRoutes = (deps: IngestRouteDeps) => {
     const header = headerReader(c);
     // Content-Length first, then the streamed bytes counted; nothing is read past the limit.
     const body = await readRawBody(c, header, deps.bodyLimitBytes);
+    if (!body.ok && body.reason === "aborted") {
+      // No one is left to read an answer; this one only ends the exchange for Hono.
+      count("aborted");
+      return c.json(errorBody("invalid_request", "the body ended before Content-Length"), 400);
+    }
     if (!body.ok) {
       count("too_large");
       return c.json(
@@ -28,7 +33,7 @@ export const ingestRoutes = (deps: IngestRouteDeps) => {
       );
     }
     const outcome = await ingestWebhook(deps, {
-      body: body.text,
+      body: body.bytes,
       header,
       source: sourceOf(header("x-seam-projector-source")),
     });

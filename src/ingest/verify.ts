@@ -1,5 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
-import { Webhook } from "svix";
+import { createHmac, timingSafeEqual } from "node:crypto";
 
 /** Svix rejects a timestamp further than this from now, either way (Standard Webhooks). */
 const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
@@ -22,18 +21,32 @@ const equalInConstantTime = (a: string, b: string): boolean => {
   return left.length === right.length && timingSafeEqual(left, right);
 };
 
+/** The HMAC key of a Standard Webhooks secret: the base64 after `whsec_` (as svix reads it). */
+const keyOf = (secret: string): Buffer =>
+  Buffer.from(secret.startsWith("whsec_") ? secret.slice(6) : secret, "base64");
+
+/**
+ * `base64(HMAC-SHA256(key, "<id>.<timestamp>." + body))`, the Standard Webhooks `v1` signature,
+ * over the body's bytes exactly as received. svix's `Webhook.sign` takes a string, which would
+ * mean decoding first: invalid UTF-8 would then be signed over its replacement characters and a
+ * leading BOM dropped, so the bytes verified would not be the bytes sent (CONTRACT §3).
+ * verify.unit.test.ts holds this to svix's answer on the spec's vectors and on random inputs.
+ */
+export const signBytes = (key: Buffer, id: string, timestamp: string, body: Buffer): string =>
+  createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64");
+
 /**
  * Verifies a Svix (Standard Webhooks) signature over the exact raw body, against every
  * configured secret so a secret can be rotated without a gap.
  *
- * The HMAC is svix's own `Webhook.sign`. We do not call `Webhook.verify` because it reads the
- * wall clock, and the clock here is injected so tolerance is testable without sleeping; we also
- * parse the headers once for all secrets. Everything else follows the Standard Webhooks spec:
- * `v1,<base64>` entries separated by spaces, other versions ignored, constant-time comparison.
+ * Not svix's `Webhook.verify`: it reads the wall clock (the clock here is injected, so
+ * tolerance is testable without sleeping) and takes decoded text. Everything else follows the
+ * Standard Webhooks spec: `v1,<base64>` entries separated by spaces, other versions ignored,
+ * constant-time comparison. A string body is its UTF-8 bytes (the tests, the replay CLI).
  */
 export const createVerifier = (secrets: string[], now: () => Date) => {
-  const webhooks = secrets.map((secret) => new Webhook(secret));
-  return (body: string, header: HeaderReader): VerifyResult => {
+  const keys = secrets.map(keyOf);
+  return (body: Buffer | string, header: HeaderReader): VerifyResult => {
     const id = firstHeader(header, ["svix-id", "webhook-id"]);
     const timestampRaw = firstHeader(header, ["svix-timestamp", "webhook-timestamp"]);
     const signatureHeader = firstHeader(header, ["svix-signature", "webhook-signature"]);
@@ -51,9 +64,11 @@ export const createVerifier = (secrets: string[], now: () => Date) => {
       .filter((entry) => entry.startsWith("v1,"))
       .map((entry) => entry.slice(3));
     if (offered.length === 0) return { ok: false, reason: "no v1 signature" };
-    const signedAt = new Date(timestamp * 1000);
-    for (const webhook of webhooks) {
-      const expected = webhook.sign(id, signedAt, body).slice(3);
+    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    // The timestamp as svix signs it: the integer seconds, without leading zeros.
+    const signedTimestamp = String(timestamp);
+    for (const key of keys) {
+      const expected = signBytes(key, id, signedTimestamp, bytes);
       if (offered.some((candidate) => equalInConstantTime(candidate, expected)))
         return { ok: true };
     }

@@ -14,6 +14,7 @@ const WEBHOOK_OUTCOMES = [
   "invalid_signature",
   "invalid_payload",
   "too_large",
+  "aborted",
   "queue_unavailable",
   "queue_full",
 ] as const;
@@ -54,6 +55,11 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
     duplicatesSkipped: new Counter({
       name: "seam_projector_duplicates_skipped_total",
       help: "Deliveries whose event id was already recorded",
+      registers: [registry],
+    }),
+    eventConflicts: new Counter({
+      name: "seam_projector_event_conflicts_total",
+      help: "Deliveries of a recorded event id with a different body (ignored)",
       registers: [registry],
     }),
     poisonEvents: new Counter({

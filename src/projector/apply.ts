@@ -1,18 +1,19 @@
 import type { Db } from "../db/client.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { type LockedResource, lockResources, type ResourceKey } from "../sql/lock-resources.js";
-import { recordEvents } from "../sql/record-events.js";
+import { type RecordedEvent, recordEvents } from "../sql/record-events.js";
 import { refreshDeletions } from "../sql/refresh-deletions.js";
 import { type ResourceWrite, writeResources } from "../sql/write-resources.js";
 import type { Classified } from "./classify.js";
 import { evolve, type ResourceChange, type ResourceState, sameState } from "./evolve.js";
 
 /**
- * What became of one job: `duplicate` when its event id was already recorded. A projected job
- * carries its classified change, for what follows a commit (Seam enrichment).
+ * What became of one job: `duplicate` when its event id was already recorded with this body,
+ * `conflict` when with another one (nothing changes either way). A projected job carries its
+ * classified change, for what follows a commit (Seam enrichment).
  */
 export type ApplyResult =
-  | { kind: "ignored" | "duplicate" }
+  | { kind: "ignored" | "duplicate" | "conflict" }
   | { kind: "projected"; change: ResourceChange }
   | { kind: "poison"; error: string };
 
@@ -97,8 +98,9 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
   }
 
   const writes: Promise<unknown>[] = [];
+  const conflicts = new Set<string>();
   const fresh = await db.begin(async (tx) => {
-    const [recorded, locked] = await pipeline<[{ event_id: string }[], LockedResource[]]>([
+    const [recorded, locked] = await pipeline<[RecordedEvent[], LockedResource[]]>([
       recordEvents(
         tx,
         unique.map((item) => ({
@@ -109,7 +111,8 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
       ),
       keys.size === 0 ? Promise.resolve([]) : lockResources(tx, [...keys.values()]),
     ]);
-    const fresh = new Set(recorded.map((row) => row.event_id));
+    const fresh = new Set(recorded.filter((row) => row.fresh).map((row) => row.event_id));
+    for (const row of recorded) if (row.conflict) conflicts.add(row.event_id);
     const { updates, unblocked } = evolveLocked(
       projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
       locked,
@@ -128,8 +131,15 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
   await pipeline(writes);
 
   return batch.map((item, index): ApplyResult => {
-    if (firstIndex.get(item.record.eventId) !== index || !fresh.has(item.record.eventId)) {
-      return { kind: "duplicate" };
+    const first = firstIndex.get(item.record.eventId) as number;
+    if (first !== index || !fresh.has(item.record.eventId)) {
+      // A copy in this batch is held to the copy recorded first, the others to the stored row.
+      const conflict =
+        first === index
+          ? conflicts.has(item.record.eventId)
+          : batch[first]?.record.payloadSha256 !== item.record.payloadSha256 ||
+            conflicts.has(item.record.eventId);
+      return { kind: conflict ? "conflict" : "duplicate" };
     }
     if (item.kind === "poison") return { kind: "poison", error: item.error };
     if (item.kind === "projected") return { kind: "projected", change: item.change };

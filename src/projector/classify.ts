@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { EventJob } from "../ingest/queue.js";
 import { checkSeamEvent } from "../seam/events.js";
 import type { EventRow } from "../sql/record-events.js";
@@ -13,11 +14,16 @@ export type Classified =
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
+export type ClassifyOptions = {
+  /** SEAM_WORKSPACE_ID: events of any other workspace are stored as `ignored` (CONTRACT §2). */
+  workspaceId?: string | undefined;
+};
+
 /**
  * Pure: reads a queued job into what the projector will store and apply. Store first, parse
  * second: every outcome carries a record, so even a poison event is kept in Postgres.
  */
-export const classifyJob = (job: EventJob): Classified => {
+export const classifyJob = (job: EventJob, options: ClassifyOptions = {}): Classified => {
   let json: Record<string, unknown> = {};
   let parseError: string | undefined;
   try {
@@ -37,12 +43,18 @@ export const classifyJob = (job: EventJob): Classified => {
     receivedAt: job.receivedAt,
     source: job.source,
     payload: job.body,
+    payloadSha256: createHash("sha256").update(job.body).digest("hex"),
   };
   if (parseError !== undefined) return { kind: "poison", record, error: parseError };
   if (record.occurredAt === null)
     return { kind: "poison", record, error: "occurred_at is not a date" };
   const rule = ruleFor(record.eventType);
   if (rule === undefined) return { kind: "ignored", record };
+  // Verified, but of a workspace this service does not project: kept, and it changes nothing.
+  const bound = options.workspaceId?.toLowerCase();
+  if (bound !== undefined && record.workspaceId.toLowerCase() !== bound) {
+    return { kind: "ignored", record };
+  }
   const checked = checkSeamEvent(json);
   if (!checked.ok) return { kind: "poison", record, error: checked.error };
   const id = checked.event[rule.idField];

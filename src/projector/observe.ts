@@ -1,11 +1,26 @@
 import type { Metrics } from "../metrics/metrics.js";
+import { isKnownEventType } from "../seam/events.js";
 import type { ApplyResult } from "./apply.js";
 import type { Classified } from "./classify.js";
 
 export type ProjectorMetrics = Pick<
   Metrics,
-  "eventsProjected" | "duplicatesSkipped" | "poisonEvents" | "projectionLagSeconds"
+  | "eventsProjected"
+  | "duplicatesSkipped"
+  | "poisonEvents"
+  | "projectionLagSeconds"
+  | "eventConflicts"
 >;
+
+/**
+ * A label value from a payload is bounded: an event type Seam's schemas do not know is `other`,
+ * or 5,000 made-up types would be 5,000 series (issue 14).
+ */
+const eventTypeLabel = (eventType: string): string =>
+  isKnownEventType(eventType) ? eventType : "other";
+
+/** A lag is never negative: an `occurred_at` in the future (a clock, or a lie) counts as 0. */
+const lagSeconds = (nowMs: number, sinceMs: number) => Math.max(0, (nowMs - sinceMs) / 1000);
 
 /**
  * Counts what a batch did. Lag is observed for events applied now (not for duplicates, whose
@@ -21,10 +36,14 @@ export const observeBatch = (
   classified.forEach((item, index) => {
     const result = results[index];
     if (result === undefined || result instanceof Error) return;
-    const eventType = item.record.eventType;
+    const eventType = eventTypeLabel(item.record.eventType);
     metrics.eventsProjected.inc({ event_type: eventType, result: result.kind });
     if (result.kind === "duplicate") {
       metrics.duplicatesSkipped.inc();
+      return;
+    }
+    if (result.kind === "conflict") {
+      metrics.eventConflicts.inc();
       return;
     }
     if (result.kind === "poison") {
@@ -34,11 +53,11 @@ export const observeBatch = (
     const occurredAt =
       item.record.occurredAt === null ? Number.NaN : Date.parse(item.record.occurredAt);
     if (Number.isFinite(occurredAt)) {
-      metrics.projectionLagSeconds.observe({ since: "occurred" }, (nowMs - occurredAt) / 1000);
+      metrics.projectionLagSeconds.observe({ since: "occurred" }, lagSeconds(nowMs, occurredAt));
     }
     const receivedAt = Date.parse(item.record.receivedAt);
     if (Number.isFinite(receivedAt)) {
-      metrics.projectionLagSeconds.observe({ since: "received" }, (nowMs - receivedAt) / 1000);
+      metrics.projectionLagSeconds.observe({ since: "received" }, lagSeconds(nowMs, receivedAt));
     }
   });
 };

@@ -2,14 +2,29 @@ import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestDatabase, failDeletionWrite } from "../../test/helpers/postgres.js";
+import { freePort } from "../../test/helpers/process.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
 import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { addEvents, EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import {
+  addEvents,
+  createEventsQueue,
+  EVENTS_QUEUE,
+  type EventJob,
+  jobIdFor,
+} from "../ingest/queue.js";
 import { createLogger } from "../log.js";
 import { createProducerRedis, createWorkerRedis } from "../redis.js";
 import { applyBatch } from "./apply.js";
 import { createProjector } from "./worker.js";
+
+/** An event queued as the replay CLI would queue it, past ingress. */
+const replayJob = (event: Record<string, unknown>): EventJob => ({
+  body: JSON.stringify(event),
+  eventId: String(event.event_id),
+  receivedAt: new Date().toISOString(),
+  source: "replay",
+});
 
 /**
  * How the worker handles a failed batch, against Postgres and Redis, with Postgres itself made
@@ -61,15 +76,7 @@ describe("projector worker, failed batches", () => {
       await dropPrefix(prefix);
     });
     const events = phones.map((phone) => deletionEvent("phone", phone));
-    await addEvents(
-      queue,
-      events.map((event) => ({
-        body: JSON.stringify(event),
-        eventId: String(event.event_id),
-        receivedAt: new Date().toISOString(),
-        source: "replay" as const,
-      })),
-    );
+    await addEvents(queue, events.map(replayJob));
     projector.start();
     const doomedId = String(events.at(-1)?.event_id);
     /** The first batch that held the doomed event: what the failure concerned. */
@@ -108,5 +115,78 @@ describe("projector worker, failed batches", () => {
       completed: EVENTS - 1,
       failed: 1,
     });
+  });
+});
+
+/** Issue 14 item 11: with Redis down, BullMQ's worker emits `error` about once a second. */
+describe("projector worker, Redis unreachable", () => {
+  it("writes the worker error line once, not once per reconnect attempt", async () => {
+    const connection = createWorkerRedis(`redis://127.0.0.1:${await freePort()}`);
+    let attempts = 0;
+    connection.on("error", () => {
+      attempts += 1;
+    });
+    const lines: { msg: string }[] = [];
+    const database = await createTestDatabase();
+    const projector = createProjector({
+      db: database.db,
+      connection,
+      prefix: testPrefix(),
+      concurrency: 1,
+      batchSize: 1,
+      log: createLogger(
+        "error",
+        {},
+        { write: (line: string) => void lines.push(JSON.parse(line)) },
+      ),
+    });
+    projector.start();
+    try {
+      await waitFor(() => attempts >= 4, { message: "four failed connection attempts" });
+      expect(lines.filter((line) => line.msg === "worker error")).toHaveLength(1);
+    } finally {
+      connection.disconnect();
+      await Promise.race([projector.close(), projector.worker.close(true)]);
+      await database.drop();
+    }
+  });
+});
+
+/** Issue 14 item 4: what Postgres refuses for its data fails the same on every attempt. */
+describe("projector worker, an event Postgres refuses", () => {
+  it("is poison on its first attempt, not retried (SQLSTATE class 22)", async () => {
+    const database = await createTestDatabase();
+    const prefix = testPrefix();
+    const producer = createProducerRedis(REDIS_URL);
+    // The service's own queue options: 12 attempts with backoff.
+    const queue = createEventsQueue(producer, prefix);
+    const projector = createProjector({
+      db: database.db,
+      connection: createWorkerRedis(REDIS_URL),
+      prefix,
+      concurrency: 4,
+      batchSize: 4,
+      log: createLogger("silent"),
+    });
+    projector.start();
+    try {
+      // Past ingress (queued as a replay would be): a NUL Postgres refuses (SQLSTATE 22021),
+      // batched with sound events, which are projected all the same.
+      const sound = [deletionEvent("phone", randomUUID()), deletionEvent("phone", randomUUID())];
+      const eventId = `nul\u0000${randomUUID()}`;
+      const events = [...sound, { ...deletionEvent("phone", randomUUID()), event_id: eventId }];
+      await addEvents(queue, events.map(replayJob));
+      await waitFor(async () => (await queue.getJobState(jobIdFor(eventId))) === "failed", {
+        message: "the job failed for good",
+      });
+      expect((await queue.getJob(jobIdFor(eventId)))?.attemptsMade).toBe(1);
+      await waitFor(async () => (await queue.getJobCounts("completed")).completed === 2);
+    } finally {
+      await projector.close();
+      await queue.close();
+      producer.disconnect();
+      await dropPrefix(prefix);
+      await database.drop();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
+import { createRepeatLimiter } from "./repeat-limit.js";
 
 export type ProjectorDeps = {
   db: Db;
@@ -22,6 +23,22 @@ export type ProjectorDeps = {
   metrics?: ProjectorMetrics;
   /** Told of each change projected, after its commit; must return at once (Seam enrichment). */
   onProjected?: (change: ResourceChange) => void;
+  /** SEAM_WORKSPACE_ID: events of other workspaces are stored as `ignored`. */
+  workspaceId?: string | undefined;
+};
+
+/** A worker `error` line (Redis down: one a second) is written at most this often. */
+const WORKER_ERROR_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * True for an error Postgres raises for the statement's data, the same on every attempt:
+ * SQLSTATE class 22 (data exception: a NUL in text, a date out of range) and 54 (program limit
+ * exceeded: an index row too large). Told by the code, never the message. Retrying such an
+ * event only rolls back each batch it lands in, twelve times over twenty minutes.
+ */
+const isDeterministicSqlError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|54)[0-9A-Z]{3}$/.test(code);
 };
 
 /**
@@ -61,9 +78,18 @@ export const createProjector = (deps: ProjectorDeps) => {
     maxSize: deps.batchSize,
     maxConcurrentFlushes: 2,
     flush: async (jobs) => {
-      const classified = jobs.map(classifyJob);
+      const classified = jobs.map((job) => classifyJob(job, { workspaceId: deps.workspaceId }));
       const results = await applyIsolating(deps.apply ?? applyBatch, deps.db, classified);
       if (deps.metrics) observeBatch(deps.metrics, classified, results, Date.now());
+      results.forEach((result, index) => {
+        if (result instanceof Error || result.kind !== "conflict") return;
+        // The body is not logged (it may name people); its hash tells the two apart.
+        const record = classified[index]?.record;
+        deps.log.warn(
+          { eventId: record?.eventId, payloadSha256: record?.payloadSha256 },
+          "event id already recorded with another body: delivery ignored",
+        );
+      });
       return results;
     },
   });
@@ -71,7 +97,13 @@ export const createProjector = (deps: ProjectorDeps) => {
     EVENTS_QUEUE,
     async (job) => {
       const result = await batcher.submit(job.data);
-      if (result instanceof Error) throw result;
+      if (result instanceof Error) {
+        // Applied alone and refused for its data: poison now, not after every retry.
+        if (isDeterministicSqlError(result)) {
+          throw new UnrecoverableError(`poison event: ${result.message}`);
+        }
+        throw result;
+      }
       // Poison is told by the event's outcome in Postgres (admin/dead-letters.ts), not by
       // this text, which is for the operator.
       if (result.kind === "poison") throw new UnrecoverableError(`poison event: ${result.error}`);
@@ -103,7 +135,10 @@ export const createProjector = (deps: ProjectorDeps) => {
       poison ? "poison event kept in failed set" : "projection failed, will retry",
     );
   });
-  worker.on("error", (error) => deps.log.error({ err: error }, "worker error"));
+  const limitErrorLines = createRepeatLimiter({ intervalMs: WORKER_ERROR_LOG_INTERVAL_MS });
+  worker.on("error", (error) =>
+    limitErrorLines((repeats) => deps.log.error({ err: error, repeats }, "worker error")),
+  );
   return {
     worker,
     start: () => {

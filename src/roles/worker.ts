@@ -1,3 +1,4 @@
+import { createRetention } from "../admin/retention.js";
 import type { Config } from "../config.js";
 import type { HealthCheck } from "../http/health.js";
 import type { Logger } from "../log.js";
@@ -6,6 +7,8 @@ import { createWorkerRedis } from "../redis.js";
 import type { SeamApi } from "../seam/api.js";
 import { closeInOrder } from "../shared/lifecycle.js";
 import type { Core } from "./core.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 type WorkerRoleDeps = {
   config: Config;
@@ -31,16 +34,30 @@ export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRol
     batchSize: config.workerBatchSize,
     log,
     metrics: core.metrics,
+    workspaceId: config.seamWorkspaceId,
     ...(enricher ? { onProjected: enricher.onProjected } : {}),
+  });
+  const retention = createRetention({
+    db: core.db,
+    queue: core.queue,
+    log,
+    eventsRetentionMs: config.eventsRetentionDays * DAY_MS,
+    deadLetterRetentionMs: config.deadLetterRetentionDays * DAY_MS,
   });
   return {
     health: [] as HealthCheck[],
     /** Once the database is migrated. */
     start: () => {
       projector.start();
+      retention.start();
       log.info({ concurrency: config.workerConcurrency }, "projector started");
     },
     close: () =>
-      closeInOrder([() => projector.close(), () => enricher?.close(), () => redis.disconnect()]),
+      closeInOrder([
+        () => retention.close(),
+        () => projector.close(),
+        () => enricher?.close(),
+        () => redis.disconnect(),
+      ]),
   };
 };

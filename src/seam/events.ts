@@ -8,6 +8,9 @@ const schemaByType = new Map<string, EventSchema>(
   schemas.seam_event.options.map((schema) => [schema.shape.event_type.value, schema]),
 );
 
+/** True for an event type this version of @seamapi/types has a schema for. */
+export const isKnownEventType = (eventType: string): boolean => schemaByType.has(eventType);
+
 export type SeamEventCheck =
   | { ok: true; event: Record<string, unknown> }
   | { ok: false; error: string };

@@ -3,30 +3,55 @@ import { arrayParam, runPrepared, type Tx } from "../db/client.js";
 import type { events } from "../db/schema.js";
 
 /** An event as the event log stores it, with what became of it (`recorded_at` is now()). */
-export type EventRow = Omit<typeof events.$inferSelect, "recordedAt">;
+export type EventRow = Omit<typeof events.$inferSelect, "recordedAt" | "payloadSha256"> & {
+  payloadSha256: string;
+};
+
+/** Per event: `fresh` when recorded now; `conflict` when its id was held with another body. */
+export type RecordedEvent = { event_id: string; fresh: boolean; conflict: boolean };
 
 /**
- * Records the events; returns the ids that are new. The event id is the idempotency key: a
- * second delivery changes nothing. A poison event recorded earlier may be re-driven: its row is
- * overwritten with the new outcome and it counts as new again.
+ * Records the events; says of each whether it is new. The event id is the idempotency key: a
+ * second delivery changes nothing, and one with another body (by its hash) is a conflict. A
+ * poison event recorded earlier may be re-driven: its row is overwritten whole with the new
+ * body and outcome, so the row always holds the body that was projected, and it counts as new.
+ *
+ * The existing row is read from the statement's snapshot, before the insert: a concurrent first
+ * delivery of the same id (which the insert waits for) is then neither fresh nor a conflict.
  */
 export const recordEvents = (tx: Tx, rows: EventRow[]) => {
   const col = <K extends keyof EventRow>(key: K) => arrayParam(rows.map((row) => row[key]));
-  return runPrepared<{ event_id: string }>(
+  return runPrepared<RecordedEvent>(
     tx,
     sql`
-    insert into events (event_id, event_type, workspace_id, occurred_at, received_at, recorded_at,
-                        source, payload, outcome, error)
-    select e.event_id, e.event_type, e.workspace_id, e.occurred_at, e.received_at, now(),
-           e.source, e.payload, e.outcome, e.error
-    from unnest(${col("eventId")}::text[], ${col("eventType")}::text[], ${col("workspaceId")}::text[],
-                ${col("occurredAt")}::text[]::timestamptz[], ${col("receivedAt")}::text[]::timestamptz[],
-                ${col("source")}::text[], ${col("payload")}::text[],
-                ${col("outcome")}::text[], ${col("error")}::text[])
-         as e(event_id, event_type, workspace_id, occurred_at, received_at, source, payload, outcome, error)
-    on conflict (event_id) do update
-      set outcome = excluded.outcome, error = excluded.error, recorded_at = excluded.recorded_at
-      where events.outcome = 'poison'
-    returning event_id`,
+    with input as (
+      select * from unnest(${col("eventId")}::text[], ${col("eventType")}::text[],
+                           ${col("workspaceId")}::text[], ${col("occurredAt")}::text[]::timestamptz[],
+                           ${col("receivedAt")}::text[]::timestamptz[], ${col("source")}::text[],
+                           ${col("payload")}::text[], ${col("payloadSha256")}::text[],
+                           ${col("outcome")}::text[], ${col("error")}::text[])
+        as e(event_id, event_type, workspace_id, occurred_at, received_at, source, payload,
+             payload_sha256, outcome, error)
+    ), inserted as (
+      insert into events (event_id, event_type, workspace_id, occurred_at, received_at, recorded_at,
+                          source, payload, payload_sha256, outcome, error)
+      select event_id, event_type, workspace_id, occurred_at, received_at, now(),
+             source, payload, payload_sha256, outcome, error
+      from input
+      on conflict (event_id) do update
+        set event_type = excluded.event_type, workspace_id = excluded.workspace_id,
+            occurred_at = excluded.occurred_at, received_at = excluded.received_at,
+            recorded_at = excluded.recorded_at, source = excluded.source,
+            payload = excluded.payload, payload_sha256 = excluded.payload_sha256,
+            outcome = excluded.outcome, error = excluded.error
+        where events.outcome = 'poison'
+      returning event_id
+    )
+    select i.event_id, n.event_id is not null as fresh,
+           n.event_id is null and e.payload_sha256 is not null
+             and e.payload_sha256 <> i.payload_sha256 as conflict
+    from input i
+    left join inserted n on n.event_id = i.event_id
+    left join events e on e.event_id = i.event_id`,
   );
 };

@@ -16,6 +16,7 @@ import {
 } from "../helpers/hostile.js";
 import { rawExchange } from "../helpers/raw-http.js";
 import { deletionEvent } from "../helpers/readiness.js";
+import { signRawBody } from "../helpers/sign-bytes.js";
 
 /** The service's default WEBHOOK_BODY_LIMIT_BYTES (CONTRACT §3: 256 KiB). */
 const LIMIT = 256 * 1024;
@@ -31,18 +32,35 @@ const validEvent = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** An id the service can store (CONTRACT §3): 1 to 255 characters, no NUL. */
+const isStorableId = (value: unknown) =>
+  typeof value === "string" && value !== "" && value.length <= 255 && !value.includes("\u0000");
+
+/**
+ * An `occurred_at` in the years 2000-2200. Sound, not complete: only the canonical
+ * `toISOString` form counts, which is what validEvent sends and no fuzzed value is.
+ */
+const isInstant = (value: unknown) => {
+  if (typeof value !== "string") return false;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== value) return false;
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 2000 && year <= 2200;
+};
+
 /** The envelope rule of CONTRACT §3, written again here as the test's oracle. */
-const isEnvelope = (text: string) => {
+const isEnvelope = (bytes: Buffer) => {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
     return false;
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
   const record = json as Record<string, unknown>;
-  return ["event_id", "event_type", "workspace_id", "occurred_at"].every(
-    (field) => typeof record[field] === "string" && record[field] !== "",
+  return (
+    ["event_id", "event_type", "workspace_id"].every((field) => isStorableId(record[field])) &&
+    isInstant(record.occurred_at)
   );
 };
 
@@ -142,6 +160,23 @@ describe("hostile input to POST /webhooks/seam", () => {
       fc
         .dictionary(fc.string({ unit: "grapheme", maxLength: 10 }), weird, { maxKeys: 5 })
         .map((extra) => Buffer.from(JSON.stringify({ ...extra, ...validEvent() }))),
+      // A Seam envelope at and past what can be stored (issue 14 item 4).
+      fc
+        .tuple(
+          fc.constantFrom("event_id", "event_type", "workspace_id"),
+          fc.constantFrom("x".repeat(255), "x".repeat(256), "x".repeat(200_000), "a\u0000b"),
+        )
+        .map(([field, value]) => Buffer.from(JSON.stringify(validEvent({ [field]: value })))),
+      fc
+        .constantFrom(
+          "0000-06-01T00:00:00Z",
+          "+010000-01-01T00:00:00Z",
+          "1999-12-31T23:59:59.999Z",
+          "2000-01-01T00:00:00.000Z",
+          "2200-12-31T23:59:59.999Z",
+          "2201-01-01T00:00:00.000Z",
+        )
+        .map((value) => Buffer.from(JSON.stringify(validEvent({ occurred_at: value })))),
       // A Seam envelope with one field of the wrong type, empty or missing.
       fc
         .tuple(envelopeField, fc.oneof(weird, fc.constant(""), fc.constant(undefined)))
@@ -153,9 +188,9 @@ describe("hostile input to POST /webhooks/seam", () => {
         fc.boolean(),
         fc.array(fc.nat(), { maxLength: 4 }),
         async (body, asChunks, cuts) => {
-          // Signed over the text the server reads: invalid UTF-8 becomes U+FFFD on both sides.
+          // Signed over the bytes sent (CONTRACT §3), invalid UTF-8 included.
           const text = body.toString("utf8");
-          const lines = Object.entries(signBody(api.secret, text)).map(([name, value]) =>
+          const lines = Object.entries(signRawBody(api.secret, body)).map(([name, value]) =>
             headerLine(name, value),
           );
           lines.push(headerLine("Content-Type", "application/json"));
@@ -163,7 +198,7 @@ describe("hostile input to POST /webhooks/seam", () => {
           const context = `body ${text.slice(0, 200)} (${body.length} bytes, chunked ${asChunks})`;
           const code = expectDocumentedAnswer(response, WEBHOOK_CODES, context);
           if (body.length > LIMIT) expect(code, context).toBe("payload_too_large");
-          else expect(code, context).toBe(isEnvelope(text) ? undefined : "invalid_payload");
+          else expect(code, context).toBe(isEnvelope(body) ? undefined : "invalid_payload");
         },
       ),
       RUNS,
