@@ -23,7 +23,7 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
   [
     "ingest",
     "Ingest",
-    "Signed webhooks with unique event ids at 50 connections for 8 s (after a 2 s warm-up), from autocannon in a process of its own. Ceiling: a bare Hono route on the same adapter reading the same body from the Node request and answering 202 JSON. Ours: the API role (verify, then the durable enqueue into Redis). Shown at the default log level (`info`, one access-log line per request) and at `warn`.",
+    "Signed webhooks with unique event ids at 50 connections for 8 s (after a 2 s warm-up), from wrk (two threads; autocannon where wrk is not installed, which cannot load the bare route: it needs a whole core for ~40,000 req/s) in a process of its own. Ceiling: a bare Hono route on the same adapter reading the same body from the Node request and answering 202 JSON. Ours: the API role (verify, then the durable enqueue into Redis). Shown at the default log level (`info`, one access-log line per request) and at `warn`.",
   ],
   [
     "projection",
@@ -33,7 +33,7 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
   [
     "e2e",
     "End to end at 1,000 events/s",
-    "The service in one process (ROLE=all). One load process holds a long-poll per identity, another sends the identities' deletion events at 1,000/s, interleaved; measured from sending an identity's last event to its long-poll's answer, after a 3 s warm-up. Baseline: a naive pipeline of the same parts (one job and one statement per event): slower than ours, so not a ceiling.",
+    "The service in one process (ROLE=all). One load process holds a long-poll per identity, another sends the identities' deletion events at 1,000/s, interleaved; measured from sending an identity's last event to its long-poll's answer, after a 3 s warm-up. Baseline: a naive pipeline of the same parts (one job and one statement per event, no event log, no ordering rules, no race handling): it does less than ours and is faster on some figures, slower on others, so it is a baseline, not a ceiling.",
   ],
   [
     "idle_wake",

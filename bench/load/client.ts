@@ -1,5 +1,10 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import autocannon from "autocannon";
+import { cpuMsOf } from "../lib/cpu.js";
 import { monotonicMs, serveRpc } from "../lib/ipc.js";
 import { credentialDeleted, type Delivery, presign } from "../lib/sign.js";
 
@@ -53,6 +58,87 @@ const cannon = async (
     lastAnsweredAt,
   };
 };
+
+/**
+ * wrk's script: each of its threads sends its own share of the pre-signed requests (so every
+ * event id is sent once), starting at the offset given after `--`, and prints one summary line.
+ */
+const WRK_SCRIPT = `
+local threads = 0
+function setup(thread) thread:set("tid", threads); threads = threads + 1 end
+local reqs, i = {}, 0
+function init(args)
+  i = tonumber(args[1] or "0")
+  local n = 0
+  for line in io.lines(os.getenv("WRK_REQUESTS")) do
+    if n % 2 == tid then
+      local id, ts, sig, body = line:match("([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)")
+      reqs[#reqs + 1] = wrk.format("POST", nil, { ["Content-Type"] = "application/json",
+        ["svix-id"] = id, ["svix-timestamp"] = ts, ["svix-signature"] = sig }, body)
+    end
+    n = n + 1
+  end
+end
+function request() i = i % #reqs + 1; return reqs[i] end
+function done(s, latency)
+  local e = s.errors
+  io.write(string.format("result %.1f %.3f %.3f %d %d\\n", s.requests / (s.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+`;
+
+/** One wrk run (2 threads); its result, and its own share of one core over the run. */
+const runWrk = (
+  url: string,
+  files: { script: string; requests: string },
+  options: { connections: number; seconds: number; offset: number },
+) =>
+  new Promise<LoadResult & { cpuPercent: number }>((resolve, reject) => {
+    const child = spawn(
+      "wrk",
+      [
+        "-t2",
+        `-c${options.connections}`,
+        `-d${options.seconds}s`,
+        "-s",
+        files.script,
+        url,
+        "--",
+        String(options.offset),
+      ],
+      { env: { ...process.env, WRK_REQUESTS: files.requests }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const started = monotonicMs();
+    let cpuMs = 0;
+    // wrk's CPU is read from /proc just before it exits (afterwards there is nothing to read).
+    const sampler = setInterval(() => {
+      cpuMs = cpuMsOf(child.pid ?? -1) ?? cpuMs;
+    }, 100);
+    child.on("error", reject);
+    child.on("exit", () => {
+      clearInterval(sampler);
+      const line = /result ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)/.exec(output);
+      if (line === null) return reject(new Error(`wrk said: ${output}`));
+      const [rps, p50, p99, non2xx, errors] = line.slice(1).map(Number) as number[];
+      resolve({
+        requestsPerSecond: rps as number,
+        p50: p50 as number,
+        p99: p99 as number,
+        non2xx: non2xx as number,
+        errors: errors as number,
+        lastAnsweredAt: monotonicMs(),
+        cpuPercent: Math.round((100 * cpuMs) / (monotonicMs() - started)),
+      });
+    });
+  });
 
 /** One POST on a keep-alive agent; `sentAt` is when the request was handed to the socket. */
 const post = (agent: Agent, url: string, delivery: Delivery) =>
@@ -160,6 +246,50 @@ serveRpc({
     });
     measure.end();
     return result;
+  },
+
+  /**
+   * The same with wrk (C, two threads) as the sender: far less CPU a request than autocannon,
+   * which could not load the bare route (99% of a core at ~40,000 req/s). Its own CPU share is
+   * the generator's.
+   */
+  ingestWrk: async (
+    p: {
+      url: string;
+      connections: number;
+      warmupSeconds: number;
+      durationSeconds: number;
+      count: number;
+    },
+    measure,
+  ) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bench-wrk-"));
+    try {
+      const deliveries = presign(Array.from({ length: p.count }, credentialDeleted));
+      const files = {
+        script: path.join(dir, "post.lua"),
+        requests: path.join(dir, "requests.tsv"),
+      };
+      writeFileSync(files.script, WRK_SCRIPT);
+      writeFileSync(
+        files.requests,
+        `${deliveries.map((d) => `${d.headers["svix-id"]}\t${d.headers["svix-timestamp"]}\t${d.headers["svix-signature"]}\t${d.body}`).join("\n")}\n`,
+      );
+      const warmup = { connections: p.connections, seconds: p.warmupSeconds, offset: 0 };
+      await runWrk(p.url, files, warmup);
+      // Past the warm-up's requests (each of the two threads sends its own half).
+      const offset = Math.floor(p.count / 10);
+      measure.start();
+      const { cpuPercent, ...result } = await runWrk(p.url, files, {
+        connections: p.connections,
+        seconds: p.durationSeconds,
+        offset,
+      });
+      measure.end();
+      return { ...result, generatorCpuPercent: cpuPercent };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 
   /** Every body once, as fast as `connections` go; when the first went and the last was answered. */

@@ -20,8 +20,8 @@ import { waitFor } from "../helpers/wait-for.js";
 /** Every `/v1` route of CONTRACT §5, and the codes it documents. */
 const ROUTES = [
   { method: "GET", suffix: "readiness", codes: [] },
-  { method: "PUT", suffix: "resources", codes: ["conflict"] },
-  { method: "POST", suffix: "deletion", codes: ["conflict"] },
+  { method: "PUT", suffix: "resources", codes: ["conflict", "payload_too_large"] },
+  { method: "POST", suffix: "deletion", codes: ["conflict", "payload_too_large"] },
   { method: "GET", suffix: "deletion", codes: [] },
   { method: "GET", suffix: "deletion/events", codes: [] },
   { method: "DELETE", suffix: "deletion", codes: [] },
@@ -38,6 +38,12 @@ const LINK_FIELDS = [
   "client_session_ids",
 ];
 const RUNS = { numRuns: 150 };
+/** CONTRACT §5: a /v1 body over 1 MiB is a 413, whatever it holds. */
+const BODY_LIMIT = 1024 * 1024;
+
+/** `{"<field>":[0,0,…]}` with `count` zeros: the list that once took 11 s and 2.9 GB. */
+const zeros = (field: string, count: number) =>
+  short(Buffer.from(`{"${field}":[${"0,".repeat(count - 1)}0]}`), `${field}: ${count} zeros`);
 
 const bodyOf = (response: RawResponse) =>
   JSON.parse(response.body.toString("utf8")) as { error: { code: string; field?: string } };
@@ -325,6 +331,14 @@ describe("hostile input to every /v1 route", () => {
         Buffer.from('{"__proto__":{"phone_ids":[]}}'),
         Buffer.from(`{"phone_ids":${"[".repeat(5000)}${"]".repeat(5000)}}`),
       ),
+      // Far past 1,000 ids but under the body limit: refused by the list's length, at once.
+      fc
+        .tuple(fc.constantFrom(...LINK_FIELDS), fc.integer({ min: 1001, max: 400_000 }))
+        .map(([field, count]) => zeros(field, count)),
+      // Past the body limit, by a byte or by a lot: 413, read no further.
+      fc
+        .tuple(fc.constantFrom(...LINK_FIELDS), fc.integer({ min: 1, max: 300_000 }))
+        .map(([field, extra]) => zeros(field, BODY_LIMIT / 2 + extra)),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -340,6 +354,11 @@ describe("hostile input to every /v1 route", () => {
           const response = await send(route.method, target, lines, { body, framing, cuts });
           const context = `${route.method} ${contentType} ${framing} ${body.toString("utf8").slice(0, 200)}`;
           const code = expectDocumentedAnswer(response, codesOf(route), context);
+          if (body.length > BODY_LIMIT) {
+            expect(code, context).toBe("payload_too_large");
+            return;
+          }
+          expect(code, context).not.toBe("payload_too_large");
           if (body.length === 0) return;
           if (!/^application\/json(; charset=utf-8)?$/.test(contentType ?? "")) {
             // Anything but JSON with a JSON content type is never taken as JSON.
