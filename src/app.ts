@@ -26,7 +26,7 @@ export type AppDeps = {
   started?: () => boolean;
   /** `/metrics`; every role serves it, so the worker's projection figures can be scraped. */
   metrics?: Pick<Metrics, "registry">;
-  /** Absent in a worker process, which serves health and metrics only (CONTRACT §2). */
+  /** Absent in a worker process, which serves health and metrics only (docs/operations.md). */
   ingest?: IngestRouteDeps;
   /** The `/v1` query API, its waiting routes, the OpenAPI document and `/docs`. */
   api?: { readiness: ReadinessService; waiting: Pick<Waiting, "routes">; tokens: string[] };
@@ -44,7 +44,7 @@ export const createApp = (deps: AppDeps) => {
   app.notFound(notFound);
   app.use(...requestLogging(deps.log));
   // First of all /v1 and /admin work, tokens included: a body declared too large costs nothing
-  // (CONTRACT §5). The routes that read a body count a chunked one (src/readiness/routes.ts).
+  // (docs/api.md). The routes that read a body count a chunked one (src/readiness/routes.ts).
   for (const path of ["/v1/*", "/admin/*"]) app.use(path, limitBody());
   // Bull Board needs only Redis, so it serves during a long start-up; these need the database.
   const started = deps.started ?? (() => true);

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * The only reader of `process.env`. Parsed once at start-up; a bad value stops the process with
- * one line that names the variable (CONTRACT §2).
+ * one line that names the variable (docs/operations.md).
  */
 
 /** Local-only defaults, printed in the README so a developer can sign a test event at once. */
@@ -45,22 +45,22 @@ const envSchema = z.object({
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
   ENQUEUE_TIMEOUT_MS: positiveInt.default(1500),
   // Backpressure: jobs waiting in the queue above which webhooks get 503 (0 turns it off).
-  // 250,000 is about three minutes of one worker process at its measured rate; see README.
+  // It bounds what Redis holds (about a kilobyte a job) while workers are down or behind.
   QUEUE_MAX_DEPTH: z.coerce.number().int().min(0).default(250_000),
   // Jobs in hand, not transactions: the projector applies what it holds in batches of up to
   // WORKER_BATCH_SIZE, two transactions at a time. 8 capped a worker near 1,100 events/s (each
   // job waits for its batch's commit, so throughput = jobs in hand / latency); 256 in batches
   // of 100 gave 5,000-5,300/s on 2 cores, 512 in batches of 200 6,200-6,500/s: a bigger batch
-  // costs less per event (bench/projection.ts). Under light load batches stay small anyway.
+  // costs less per event (bench/sections/projection.ts). Under light load batches stay small.
   WORKER_CONCURRENCY: positiveInt.default(512),
   WORKER_BATCH_SIZE: positiveInt.default(200),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
-  // Long-polls and SSE streams one process holds (CONTRACT §2); past it a new one gets 503.
+  // Long-polls and SSE streams one process holds (docs/operations.md); past it a new one gets 503.
   MAX_WAITERS: positiveInt.default(10_000),
   // One token's share of MAX_WAITERS; unset: all of it with one API token, half with several.
   MAX_WAITERS_PER_TOKEN: positiveInt.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  // Workspace binding and retention (issue 14, CONTRACT §2).
+  // Workspace binding and retention (docs/operations.md).
   SEAM_WORKSPACE_ID: z
     .string()
     .uuid("must be a Seam workspace id (a UUID)")

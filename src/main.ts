@@ -157,7 +157,7 @@ export const startService = async (
     stopping = true;
     return closeInOrder([
       async () => {
-        // Stop accepting, then answer every waiter with its current state (CONTRACT §6): the
+        // Stop accepting, then answer every waiter with its current state (docs/api.md): the
         // server cannot finish closing while long-polls and SSE streams hold their connections.
         const serverClosed = closeServer(server);
         await closeInOrder([api?.drain, () => serverClosed]);

@@ -97,16 +97,26 @@ const BARE_TABLE = `
   create table if not exists bench_bare_resources (
     resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
 
+/** Empties the service's tables (and the baseline's), so every round starts from the same state. */
+export const resetTables = async (databaseUrl: string) => {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(BARE_TABLE);
+    await sql`truncate events, resources, pending_deletions, bench_bare_resources`;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+};
+
 /**
  * Empties the tables, then links the identities' resources and requests their deletions in one
  * statement per table: the state `PUT …/resources` and `POST …/deletion` leave (the API itself
  * is not what is measured), and the baseline pipeline's table alike.
  */
 export const seedIdentities = async (databaseUrl: string, identities: BenchIdentity[]) => {
+  await resetTables(databaseUrl);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
-    await sql.unsafe(BARE_TABLE);
-    await sql`truncate events, resources, pending_deletions, bench_bare_resources`;
     const rows = identities.flatMap((identity) =>
       identity.resources.map((resource) => ({ identity: identity.id, ...resource })),
     );

@@ -3,10 +3,11 @@ import { Redis } from "ioredis";
 import { addEvents, createEventsQueue, EVENTS_QUEUE } from "../../src/ingest/queue.js";
 import { createProducerRedis } from "../../src/redis.js";
 import { cpuMeter, SERVER_PROCESSES } from "../lib/cpu.js";
-import { identityLifecycle } from "../lib/events.js";
+import { identityLifecycle, resetTables } from "../lib/events.js";
 import { type Figure, figure, progress } from "../lib/figures.js";
 import { until } from "../lib/processes.js";
 import {
+  DATABASE_URL,
   dropPrefix,
   profileArgs,
   REDIS_URL,
@@ -128,6 +129,9 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
         ceiling.push(await timeDrain(prefix, () => noop(prefix, best)));
         progress(describe(`no-op worker (ceiling), ${best}`, ceiling.at(-1) as Drain));
       }
+      // The same tables every round: an events table grown by the rounds before would make each
+      // round slower than the last.
+      await resetTables(DATABASE_URL);
       await fillQueue(prefix);
       ours.push(
         await timeDrain(prefix, () =>

@@ -1,7 +1,7 @@
 import { AppError, toError } from "../errors.js";
 import { TimeoutError, withTimeout } from "../util/timeout.js";
 
-/** Longest an admin request waits for Redis; the answer comes within 2 s (CONTRACT §6). */
+/** Longest an admin request waits for Redis; the answer comes within 2 s (docs/api.md). */
 const ADMIN_QUEUE_TIMEOUT_MS = 1500;
 
 /**

@@ -3,7 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../errors.js";
 
-/** CONTRACT §5: a request body to `/v1` or `/admin` over this many bytes is refused. */
+/** docs/api.md: a request body to `/v1` or `/admin` over this many bytes is refused. */
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** A request header from the Node request where there is one: no fetch Headers is built. */

@@ -22,7 +22,7 @@ export const createOnError =
     }
     if (isUnavailable(error)) {
       // Postgres unreachable or the connection lost: the request may well succeed in a moment
-      // (CONTRACT §5), classified by the driver's code, never by its message.
+      // (docs/api.md), classified by the driver's code, never by its message.
       requestLogger(c, log).warn({ err: error, path: c.req.path }, "database unreachable");
       setRetryAfter(c);
       return c.json(errorBody("service_unavailable", "database unreachable, retry shortly"), 503);

@@ -7,7 +7,7 @@ export type HealthCheck = { name: string; check: () => Promise<void> };
 
 const CHECK_TIMEOUT_MS = 1000;
 
-/** Checks run together, each cut off after 1 s: /readyz answers within 2 s (CONTRACT §6). */
+/** Checks run together, each cut off after 1 s: /readyz answers within 2 s (docs/api.md). */
 const runCheck = async ({ name, check }: HealthCheck): Promise<[string, string]> => {
   try {
     await withTimeout(check(), CHECK_TIMEOUT_MS);
@@ -17,7 +17,7 @@ const runCheck = async ({ name, check }: HealthCheck): Promise<[string, string]>
   }
 };
 
-/** `/healthz`: the process answers. `/readyz`: every dependency answers (CONTRACT §6). */
+/** `/healthz`: the process answers. `/readyz`: every dependency answers (docs/api.md). */
 export const healthRoutes = (checks: HealthCheck[]) =>
   new Hono()
     .get("/healthz", (c) => c.json({ ok: true }))

@@ -31,7 +31,7 @@ const statusOf = (code: string | undefined): [number, string, string] => {
  * Node answers a request its parser refuses (oversized headers, a bad method or header, broken
  * chunking, the bytes past a lying Content-Length, a request too slow) with a bare status line
  * and no body, before Hono sees it. This gives the same status with the error envelope every
- * other error has (CONTRACT §3), then closes the connection as node does; only when no answer
+ * other error has (docs/api.md), then closes the connection as node does; only when no answer
  * has begun on the connection, since anything else would corrupt the one in flight.
  */
 const answerClientError = (error: Error & { code?: string }, socket: Socket) => {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
 
-/** Seconds a client should wait after a 503 before it tries again (CONTRACT §2, §5). */
+/** Seconds a client should wait after a 503 before it tries again (docs/api.md). */
 const RETRY_AFTER_SECONDS = "5";
 
 /** Every 503 says when to come back, whoever raised it. */
@@ -12,7 +12,7 @@ export const setRetryAfter = (c: Context) => {
 /**
  * `503 service_unavailable` until `started()` holds: from the moment the process listens, its
  * routes that need the database answer so, rather than a 500 from a table not created yet
- * (CONTRACT §2: start-up). The health routes stay outside, so probes see the start.
+ * (docs/operations.md: start-up). The health routes stay outside, so probes see the start.
  */
 export const untilStarted =
   (started: () => boolean): MiddlewareHandler =>

@@ -25,7 +25,7 @@ export type IngestDeps = {
 
 /**
  * Signature first (over the bytes as received), then decoding and payload, then backpressure,
- * then the durable enqueue (CONTRACT §3).
+ * then the durable enqueue (docs/api.md).
  */
 export const ingestWebhook = async (
   deps: IngestDeps,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Longest id the service stores (CONTRACT §3): Seam's are UUIDs, far below it. */
+/** Longest id the service stores (docs/api.md): Seam's are UUIDs, far below it. */
 const MAX_ID_LENGTH = 255;
 
 /** `occurred_at` as an ISO 8601 instant: a date, a time, and `Z` or an offset. */
@@ -41,7 +41,7 @@ const storableId = z
   .refine((value) => !value.includes("\u0000"), "must not contain a NUL character");
 
 /**
- * What ingress requires of a verified body before it queues it (CONTRACT §3): the envelope, in
+ * What ingress requires of a verified body before it queues it (docs/api.md): the envelope, in
  * a form Postgres stores as it is. The full Seam schema is applied later by the worker, after
  * the event is stored, so an event type or field Seam adds later is never lost at the door;
  * what Postgres itself would refuse (a NUL, an id of 200,000 characters, the year 0) is refused

@@ -29,7 +29,7 @@ const keyOf = (secret: string): Buffer =>
  * `base64(HMAC-SHA256(key, "<id>.<timestamp>." + body))`, the Standard Webhooks `v1` signature,
  * over the body's bytes exactly as received. svix's `Webhook.sign` takes a string, which would
  * mean decoding first: invalid UTF-8 would then be signed over its replacement characters and a
- * leading BOM dropped, so the bytes verified would not be the bytes sent (CONTRACT §3).
+ * leading BOM dropped, so the bytes verified would not be the bytes sent (docs/api.md).
  * verify.unit.test.ts holds this to svix's answer on the spec's vectors and on random inputs.
  */
 export const signBytes = (key: Buffer, id: string, timestamp: string, body: Buffer): string =>

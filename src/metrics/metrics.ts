@@ -5,7 +5,7 @@ import { withTimeout } from "../util/timeout.js";
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 const LAG_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 3600];
 
-/** A scrape waits this long for the queue's figures: /metrics answers within 2 s (CONTRACT §6). */
+/** A scrape waits this long for the queue's figures: /metrics answers within 2 s (docs/api.md). */
 const QUEUE_READ_TIMEOUT_MS = 1000;
 
 /** Every outcome of a webhook delivery; counted from zero so rates exist before the first. */

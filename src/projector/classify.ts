@@ -15,7 +15,7 @@ export type Classified =
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
 export type ClassifyOptions = {
-  /** SEAM_WORKSPACE_ID: events of any other workspace are stored as `ignored` (CONTRACT §2). */
+  /** SEAM_WORKSPACE_ID: events of any other workspace are stored as `ignored` (docs/operations.md). */
   workspaceId?: string | undefined;
 };
 

@@ -1,7 +1,7 @@
 import type { ResourceType } from "../shared/resources.js";
 
 /**
- * The projection rules (CONTRACT §4), pure: which events are projected, onto which resource,
+ * The projection rules (docs/architecture.md), pure: which events are projected, onto which resource,
  * and how a resource's state follows from its events. Every other verified event is stored and
  * not projected. The projector (classify.ts, apply.ts) and Seam enrichment read this one table.
  */

@@ -14,7 +14,7 @@ export type ProjectorMetrics = Pick<
 
 /**
  * A label value from a payload is bounded: an event type Seam's schemas do not know is `other`,
- * or 5,000 made-up types would be 5,000 series (issue 14).
+ * or 5,000 made-up types would be 5,000 series.
  */
 const eventTypeLabel = (eventType: string): string =>
   isKnownEventType(eventType) ? eventType : "other";

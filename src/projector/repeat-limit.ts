@@ -1,7 +1,7 @@
 /**
  * Lets the first of a run of repeated log lines through, then at most one an interval, which
  * carries how many were held back since the last one: with Redis down, BullMQ's worker emits
- * `error` about once a second (673 lines in 11 minutes, issue 14), which buried everything else.
+ * `error` about once a second (673 lines in 11 minutes, seen in an outage drill), which buried everything else.
  */
 export const createRepeatLimiter = (options: { intervalMs: number; now?: () => number }) => {
   const now = options.now ?? Date.now;

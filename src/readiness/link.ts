@@ -4,7 +4,7 @@ import type { ResourceType } from "../shared/resources.js";
 import { linkResources as linkResourceRows } from "../sql/link-resources.js";
 import type { ResourceKey } from "../sql/lock-resources.js";
 
-/** The request field that lists each resource type (CONTRACT §5). */
+/** The request field that lists each resource type (docs/api.md). */
 const LINK_FIELDS = {
   acs_user_ids: "acs_user",
   acs_credential_ids: "acs_credential",

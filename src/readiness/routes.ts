@@ -93,7 +93,7 @@ const deleteDeletion = createRoute({
 });
 
 /**
- * The `/v1` routes of CONTRACT §5 but the waiting ones (src/waiters), declared on an OpenAPI
+ * The `/v1` routes of docs/api.md but the waiting ones (src/waiters), declared on an OpenAPI
  * router so the document follows.
  */
 export const readinessRoutes = (router: OpenAPIHono, service: ReadinessService) =>

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { uuid } from "../shared/api.js";
 import type { LinkField } from "./link.js";
 
-/** CONTRACT §5: a list of more than this many ids is a 400. */
+/** docs/api.md: a list of more than this many ids is a 400. */
 const MAX_IDS = 1000;
 
 /**

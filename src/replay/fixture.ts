@@ -9,7 +9,7 @@ export class FixtureError extends Error {
 }
 
 /**
- * Reads JSON Lines (CONTRACT §7): one Seam event object a line; blank lines are skipped. Only
+ * Reads JSON Lines (README.md): one Seam event object a line; blank lines are skipped. Only
  * what a delivery needs is checked here (an object with a string `event_id`); the ingress and
  * the projector judge the rest, so a fixture may hold deliberately broken events.
  */

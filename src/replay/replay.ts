@@ -90,7 +90,7 @@ type AttemptResult =
   | { kind: "retry"; reason: string; status?: number; retryAfterMs?: number }
   | { kind: "rejected"; status: number; message: string };
 
-/** Reads `{"error":{"code","message"}}` (CONTRACT §3) into one line; any other body as text. */
+/** Reads `{"error":{"code","message"}}` (docs/api.md) into one line; any other body as text. */
 const describeRejection = async (response: Response): Promise<string> => {
   const text = await response.text().catch(() => "");
   try {

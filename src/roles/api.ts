@@ -24,7 +24,7 @@ export type ApiRoleDeps = {
 
 /**
  * The API role: webhook ingress, the `/v1` readiness API with this process's waiters and the
- * one LISTEN connection that wakes them (CONTRACT §5), the admin routes.
+ * one LISTEN connection that wakes them (docs/api.md), the admin routes.
  */
 export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps) => {
   const { db, queue, metrics } = core;
@@ -76,7 +76,7 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
     waiting,
     /** Once the database exists: the listener starts. */
     start: () => waiting.start(),
-    /** Answers every waiter with its current state and stops listening (CONTRACT §6). */
+    /** Answers every waiter with its current state and stops listening (docs/api.md). */
     drain: () => waiting.close(),
     /** Waits for the events being added to the queue. */
     close: () => enqueuer.drain(),

@@ -3,7 +3,7 @@ import { AppError, ERROR_CODES } from "../errors.js";
 import { resourceTypes } from "./resources.js";
 
 /**
- * The pieces of the HTTP contract every route shares (CONTRACT §3, §5): the error envelope and
+ * The pieces of the HTTP contract every route shares (docs/api.md): the error envelope and
  * its OpenAPI responses, the readiness object, the identity in the path. The bottom layer, so
  * a feature's routes spread these rather than import another feature's (unkey's
  * `openApiErrorResponses` is the model).

@@ -1,6 +1,6 @@
 import type { ResourceType } from "./resources.js";
 
-/** A linked resource whose deletion event has not been projected (CONTRACT §5). */
+/** A linked resource whose deletion event has not been projected (docs/api.md). */
 type Blocker = { type: ResourceType; id: string };
 
 type Deletion = {
@@ -9,7 +9,7 @@ type Deletion = {
   ready_at: string | null;
 };
 
-/** The readiness object of CONTRACT §5, exactly as the API answers it. */
+/** The readiness object of docs/api.md, exactly as the API answers it. */
 export type Readiness = {
   user_identity_id: string;
   ready: boolean;

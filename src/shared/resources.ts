@@ -1,5 +1,5 @@
 /**
- * The Seam resources that block a user identity's deletion (CONTRACT §5), by the names the API
+ * The Seam resources that block a user identity's deletion (docs/api.md), by the names the API
  * answers with. The bottom layer: every feature may import it, it imports nothing of theirs.
  */
 export const resourceTypes = [

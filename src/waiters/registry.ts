@@ -111,7 +111,7 @@ export class WaiterRegistry {
       /** Where wakes, failed reads and the close are reported. */
       events?: WaitingEvents;
       clock?: Clock;
-      /** Past these, a new waiter is refused with 503 (CONTRACT §2: MAX_WAITERS). */
+      /** Past these, a new waiter is refused with 503 (docs/operations.md: MAX_WAITERS). */
       limits?: WaiterLimits;
     },
   ) {

@@ -70,7 +70,7 @@ const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
   if (waiters.closed) c.header("Connection", "close");
 };
 
-/** The waiting routes of CONTRACT §5 (long-poll and SSE), on the `/v1` OpenAPI router. */
+/** The waiting routes of docs/api.md (long-poll and SSE), on the `/v1` OpenAPI router. */
 export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
   router
     .openapi(getDeletion, async (c) => {

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-/** Seconds a long-poll may wait at most (CONTRACT §5: above 60 counts as 60). */
+/** Seconds a long-poll may wait at most (docs/api.md: above 60 counts as 60). */
 const MAX_WAIT_SECONDS = 60;
 
 export const waitQuery = z.object({

@@ -27,7 +27,7 @@ export type WaitingDeps = {
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 /**
- * Waiting, end to end, for one API process (CONTRACT §5, §6): the one LISTEN connection, the
+ * Waiting, end to end, for one API process (docs/api.md): the one LISTEN connection, the
  * registry it wakes, and the long-poll and SSE routes that wait on it. After every LISTEN, the
  * first and each reconnect, every registered waiter is re-read, since notifications sent while
  * nobody listened are gone. Lifecycle is reported on `events`.
@@ -73,7 +73,7 @@ export const createWaiting = (deps: WaitingDeps) => {
     routes: (router: OpenAPIHono) => waitingRoutes(router, { registry, readOne: deps.readOne }),
     /** Once the database exists (after migration): LISTEN, then keep listening. */
     start: () => listener.start(),
-    /** Answers every waiter with its current state (CONTRACT §6), then stops listening. */
+    /** Answers every waiter with its current state (docs/api.md), then stops listening. */
     close: async () => {
       try {
         await registry.close();
