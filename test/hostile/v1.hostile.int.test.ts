@@ -355,7 +355,11 @@ describe("hostile input to every /v1 route", () => {
           const context = `${route.method} ${contentType} ${framing} ${body.toString("utf8").slice(0, 200)}`;
           const code = expectDocumentedAnswer(response, codesOf(route), context);
           if (body.length > BODY_LIMIT) {
-            expect(code, context).toBe("payload_too_large");
+            // Declared too large, or counted as it comes when sent as JSON; a chunked body of
+            // another type is refused for its type before a byte of it is read (a 400).
+            const counted = framing === "length" || /json/i.test(contentType ?? "");
+            if (counted) expect(code, context).toBe("payload_too_large");
+            else expect(["payload_too_large", "invalid_request"], context).toContain(code);
             return;
           }
           expect(code, context).not.toBe("payload_too_large");
