@@ -357,7 +357,9 @@ describe("hostile input to every /v1 route", () => {
           if (body.length > BODY_LIMIT) {
             // Declared too large, or counted as it comes when sent as JSON; a chunked body of
             // another type is refused for its type before a byte of it is read (a 400).
-            const counted = framing === "length" || /json/i.test(contentType ?? "");
+            const counted =
+              framing === "length" ||
+              /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType ?? "");
             if (counted) expect(code, context).toBe("payload_too_large");
             else expect(["payload_too_large", "invalid_request"], context).toContain(code);
             return;
