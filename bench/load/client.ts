@@ -221,21 +221,21 @@ const hold = (agent: Agent, baseUrl: string, id: string, token: string, mode: "p
   return { registered, answer };
 };
 
+/** The ingest section's load: `count` unique signed webhooks, a warm-up, then the measured run. */
+type IngestLoad = {
+  url: string;
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  count: number;
+};
+
 const webhookAgent = new Agent({ keepAlive: true, maxSockets: 32, maxFreeSockets: 32 });
 const waiterAgent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
 
 serveRpc({
   /** Unique signed webhooks at `connections` for a time, after a warm-up that is not counted. */
-  ingest: async (
-    p: {
-      url: string;
-      connections: number;
-      warmupSeconds: number;
-      durationSeconds: number;
-      count: number;
-    },
-    measure,
-  ) => {
+  ingest: async (p: IngestLoad, measure) => {
     const deliveries = presign(Array.from({ length: p.count }, credentialDeleted));
     const warmup = deliveries.slice(0, Math.floor(p.count / 5));
     await cannon(p.url, warmup, { connections: p.connections, durationSeconds: p.warmupSeconds });
@@ -253,16 +253,7 @@ serveRpc({
    * which could not load the bare route (99% of a core at ~40,000 req/s). Its own CPU share is
    * the generator's.
    */
-  ingestWrk: async (
-    p: {
-      url: string;
-      connections: number;
-      warmupSeconds: number;
-      durationSeconds: number;
-      count: number;
-    },
-    measure,
-  ) => {
+  ingestWrk: async (p: IngestLoad, measure) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bench-wrk-"));
     try {
       const deliveries = presign(Array.from({ length: p.count }, credentialDeleted));
