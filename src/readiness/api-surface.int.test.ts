@@ -1,20 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ReadinessService,
-  startReadinessService,
-  TEST_TOKEN,
-} from "../../test/helpers/readiness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Service, useHarness } from "../../test/helpers/harness.js";
+import { TEST_TOKEN } from "../../test/helpers/readiness.js";
 import { LOCAL_API_TOKEN } from "../config.js";
 
 /** The surface every /v1 route shares (CONTRACT §5): tokens, validation, the documentation. */
 describe("/v1 API surface", () => {
-  let api: ReadinessService;
-  beforeAll(async () => {
-    api = await startReadinessService();
-  });
-  afterAll(async () => {
-    await api?.close();
+  const harness = useHarness();
+  let api: Service;
+  beforeAll(() => {
+    api = harness().service;
   });
 
   const expectError = async (response: Response, status: number, code: string, field?: string) => {

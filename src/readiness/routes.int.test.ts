@@ -1,21 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deletionEvent,
-  type Readiness,
-  type ReadinessService,
-  startReadinessService,
-} from "../../test/helpers/readiness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Service, useHarness } from "../../test/helpers/harness.js";
+import { deletionEvent, type Readiness } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
 /** Every route and answer of CONTRACT §5, against a real service, Postgres and Redis. */
 describe("/v1 readiness API", () => {
-  let api: ReadinessService;
-  beforeAll(async () => {
-    api = await startReadinessService();
-  });
-  afterAll(async () => {
-    await api?.close();
+  const harness = useHarness();
+  let api: Service;
+  beforeAll(() => {
+    api = harness().service;
   });
 
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -31,7 +25,7 @@ describe("/v1 readiness API", () => {
     for (const event of events) expect((await api.sendEvent(event)).status).toBe(202);
     const ids = events.map((event) => String(event.event_id));
     await waitFor(async () => {
-      const rows = await api.database.sql`select 1 from events where event_id = any(${ids})`;
+      const rows = await harness().database.sql`select 1 from events where event_id = any(${ids})`;
       return rows.length === ids.length;
     });
   };
@@ -90,7 +84,7 @@ describe("/v1 readiness API", () => {
       });
       expect(again.status).toBe(200);
       expect(await again.json()).toEqual(readiness);
-      const [{ count }] = (await api.database.sql`
+      const [{ count }] = (await harness().database.sql`
         select count(*)::int as count from resources where user_identity_id = ${identity}`) as unknown as [
         { count: number },
       ];

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeSeam, startFakeSeam } from "../../test/helpers/fake-seam.js";
+import { type HarnessWithService, startHarness } from "../../test/helpers/harness.js";
 import { spawnChild } from "../../test/helpers/process.js";
 import { countEvents, type Projection, readProjection } from "../../test/helpers/projection.js";
-import {
-  createProjectionHarness,
-  openEventsQueue,
-  type ProjectionHarness,
-} from "../../test/helpers/projector-service.js";
+import { openEventsQueue } from "../../test/helpers/queue.js";
 import { REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import {
   buildIdentityScenario,
@@ -24,13 +21,13 @@ const withoutSource = (projection: Projection) => ({
   events: projection.events.map(({ source: _source, ...event }) => event),
 });
 
-const projected = (harness: ProjectionHarness, count: number) =>
+const projected = (harness: HarnessWithService, count: number) =>
   waitFor(
     async () => (await countEvents(harness.database.sql)) === count && harness.queue.drained(),
     { timeoutMs: 20_000, message: `${count} events projected` },
   );
 
-const deliver = async (harness: ProjectionHarness, events: SeamEventJson[]) => {
+const deliver = async (harness: HarnessWithService, events: SeamEventJson[]) => {
   const summary = await replay(fixtureOf(events), {
     url: harness.service.webhookUrl,
     secret: harness.secret,
@@ -48,12 +45,12 @@ describe("backfill from the Seam API's /events/list", () => {
   const missed = new Set(events.slice(15, 45).map((event) => event.event_id));
 
   let seam: FakeSeam;
-  let full: ProjectionHarness;
-  let gap: ProjectionHarness;
+  let full: HarnessWithService;
+  let gap: HarnessWithService;
   beforeAll(async () => {
     seam = await startFakeSeam();
     seam.setEvents(events);
-    [full, gap] = [await createProjectionHarness(), await createProjectionHarness()];
+    [full, gap] = [await startHarness(), await startHarness()];
     await deliver(full, events);
     await deliver(
       gap,
@@ -154,7 +151,7 @@ describe("backfill from the Seam API's /events/list", () => {
 
   it("the CLI follows a cursor where Seam gives one, and prints its summary", async () => {
     const paged = await startFakeSeam({ eventsPaging: "cursor", pageSize: 8 });
-    const fresh = await createProjectionHarness();
+    const fresh = await startHarness();
     try {
       paged.setEvents(events);
       const { code, output } = await runCli({

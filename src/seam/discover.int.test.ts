@@ -2,12 +2,12 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeIdentity, type FakeSeam, startFakeSeam } from "../../test/helpers/fake-seam.js";
 import {
-  deletionEvent,
-  type LinkableType,
-  type Readiness,
-  type ReadinessService,
-  startReadinessService,
-} from "../../test/helpers/readiness.js";
+  createHarness,
+  type Harness,
+  type Service,
+  useHarness,
+} from "../../test/helpers/harness.js";
+import { deletionEvent, type LinkableType, type Readiness } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { createSeamApi } from "./api.js";
 
@@ -57,12 +57,10 @@ const acsEvent = (eventType: string, fields: Record<string, string>) => {
 };
 
 describe("discovery without SEAM_API_KEY", () => {
-  let api: ReadinessService;
-  beforeAll(async () => {
-    api = await startReadinessService();
-  });
-  afterAll(async () => {
-    await api?.close();
+  const harness = useHarness();
+  let api: Service;
+  beforeAll(() => {
+    api = harness().service;
   });
 
   it("answers 400 invalid_request naming discover, and links nothing", async () => {
@@ -88,10 +86,11 @@ describe("discovery without SEAM_API_KEY", () => {
 describe("discovery configured from SEAM_API_KEY and SEAM_ENDPOINT", () => {
   it("uses the configured Seam, and refuses to start with a key that is not a Seam key", async () => {
     const seam = await startFakeSeam();
-    const api = await startReadinessService({
-      env: { SEAM_API_KEY: seam.apiKey, SEAM_ENDPOINT: seam.url },
-    });
+    const harness = await createHarness();
     try {
+      const api = await harness.start({
+        env: { SEAM_API_KEY: seam.apiKey, SEAM_ENDPOINT: seam.url },
+      });
       const id = randomUUID();
       const owned = footprint();
       seam.addIdentity(id, owned);
@@ -101,13 +100,10 @@ describe("discovery configured from SEAM_API_KEY and SEAM_ENDPOINT", () => {
       expect(response.status).toBe(200);
       expect(sortedBlockers((await response.json()) as Readiness)).toEqual(blockersOf(owned));
       await expect(
-        startReadinessService({
-          database: api.database,
-          env: { SEAM_API_KEY: "not-a-seam-key", SEAM_ENDPOINT: seam.url },
-        }),
+        harness.start({ env: { SEAM_API_KEY: "not-a-seam-key", SEAM_ENDPOINT: seam.url } }),
       ).rejects.toThrow(/^SEAM_API_KEY: .*seam_/);
     } finally {
-      await api.close();
+      await harness.close();
       await seam.close();
     }
   });
@@ -115,10 +111,12 @@ describe("discovery configured from SEAM_API_KEY and SEAM_ENDPOINT", () => {
 
 describe("discovery and enrichment through the Seam API", () => {
   let seam: FakeSeam;
-  let api: ReadinessService;
+  let harness: Harness;
+  let api: Service;
   beforeAll(async () => {
     seam = await startFakeSeam({ pageSize: 2 });
-    api = await startReadinessService({
+    harness = await createHarness();
+    api = await harness.start({
       seamApi: createSeamApi({
         apiKey: seam.apiKey,
         endpoint: seam.url,
@@ -130,7 +128,7 @@ describe("discovery and enrichment through the Seam API", () => {
     });
   });
   afterAll(async () => {
-    await api?.close();
+    await harness?.close();
     await seam?.close();
   });
 

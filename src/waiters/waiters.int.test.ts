@@ -1,14 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
-import {
-  deletionEvent,
-  type Readiness,
-  type ReadinessService,
-  readEvents,
-  startReadinessService,
-} from "../../test/helpers/readiness.js";
+import { deletionEvent, type Readiness, readEvents } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
 /** Runs `task` over `items`, `limit` at a time (1,000 requests at once would only queue). */
@@ -21,12 +16,10 @@ const inBatches = async <T, R>(items: T[], limit: number, task: (item: T) => Pro
 };
 
 describe("waiters", () => {
-  let api: ReadinessService;
-  beforeAll(async () => {
-    api = await startReadinessService();
-  });
-  afterAll(async () => {
-    await api?.close();
+  const harness = useHarness();
+  let api: Service;
+  beforeAll(() => {
+    api = harness().service;
   });
 
   /** An identity with a pending deletion blocked by the given number of phones. */
@@ -104,7 +97,7 @@ describe("waiters", () => {
         identity: randomUUID(),
         phoneIds: [randomUUID()],
       }));
-      await api.database.sql`
+      await harness().database.sql`
         with seeded as (
           insert into resources (resource_type, resource_id, state, user_identity_id, linked_at)
           select 'phone', p, 'unknown', i, now()
@@ -136,7 +129,7 @@ describe("waiters", () => {
 
     it("still resolves after the LISTEN connection is terminated", async () => {
       const listenerPid = async () => {
-        const rows = await api.database.sql<{ pid: number }[]>`
+        const rows = await harness().database.sql<{ pid: number }[]>`
           select pid from pg_stat_activity
           where datname = current_database() and application_name like 'seam-projector-listener-%'`;
         return rows[0]?.pid;
@@ -150,7 +143,7 @@ describe("waiters", () => {
       const waits = identities.map(({ identity }) => api.waitDeletion(identity, 30));
       await waitFor(() => api.waiters.size === 20);
       const relistened = once(api.waiters.events, "listen:success");
-      const [terminated] = await api.database
+      const [terminated] = await harness().database
         .sql`select pg_terminate_backend(${before as number}) as ok`;
       expect(terminated?.ok).toBe(true);
       expect(await relistened).toEqual([{ reconnected: true }]);

@@ -1,10 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Role } from "../../src/config.js";
-import type { Logger } from "../../src/log.js";
-import type { SeamApi } from "../../src/seam/api.js";
 import type { Readiness } from "../../src/shared/readiness.js";
-import { createHarness } from "./harness.js";
-import type { TestDatabase } from "./postgres.js";
 
 export { followEvents, readEvents, TEST_TOKEN } from "./client.js";
 export type { Readiness };
@@ -41,42 +36,3 @@ export const deletionEvent = (
       return { ...base, event_type: "client_session.deleted", client_session_id: id };
   }
 };
-
-/**
- * The harness's in-process service under the name src/ tests still import (their folders are
- * being reshaped at the same time): one service on a harness of its own, closed together.
- */
-export const startReadinessService = async (
-  options: {
-    role?: Role;
-    database?: TestDatabase;
-    databaseUrl?: string;
-    prefix?: string;
-    secret?: string;
-    env?: Record<string, string>;
-    log?: Logger;
-    seamApi?: SeamApi;
-  } = {},
-) => {
-  const { role, env, log, seamApi, ...shared } = options;
-  const harness = await createHarness(shared);
-  const service = await harness
-    .start({
-      ...(role ? { role } : {}),
-      ...(env ? { env } : {}),
-      ...(log ? { log } : {}),
-      ...(seamApi ? { seamApi } : {}),
-    })
-    .catch(async (error: unknown) => {
-      await harness.close();
-      throw error;
-    });
-  return Object.assign(service, {
-    database: harness.database,
-    prefix: harness.prefix,
-    secret: harness.secret,
-    close: harness.close,
-  });
-};
-
-export type ReadinessService = Awaited<ReturnType<typeof startReadinessService>>;
