@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { UnrecoverableError, Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useHarness } from "../../test/helpers/harness.js";
+import type { TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
-import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
+import { REDIS_URL } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { addEvents, createEventsQueue, EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import { addEvents, EVENTS_QUEUE, type EventJob, type EventsQueue } from "../ingest/queue.js";
 import { applyBatch } from "../projector/apply.js";
 import { classifyJob } from "../projector/classify.js";
-import { createProducerRedis, createWorkerRedis } from "../redis.js";
+import { createWorkerRedis } from "../redis.js";
 import { createDeadLetters } from "./dead-letters.js";
 
 /**
@@ -17,18 +18,14 @@ import { createDeadLetters } from "./dead-letters.js";
  * sound event's job fails with a reason that reads like the projector's poison message.
  */
 describe("dead letters' poison", () => {
+  // A database and a queue of this file's own, and no service: the test plays the worker.
+  const harness = useHarness({}, false);
   let database: TestDatabase;
-  const prefix = testPrefix();
-  const producer = createProducerRedis(REDIS_URL);
-  const queue = createEventsQueue(producer, prefix);
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await queue.close();
-    producer.disconnect();
-    await dropPrefix(prefix);
-    await database?.drop();
+  let prefix: string;
+  let queue: EventsQueue;
+  beforeAll(() => {
+    ({ database, prefix } = harness());
+    queue = harness().queue.queue;
   });
 
   const jobOf = (event: Record<string, unknown>): EventJob => ({

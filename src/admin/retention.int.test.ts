@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { Queue, UnrecoverableError, Worker } from "bullmq";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
-import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
+import { UnrecoverableError, Worker } from "bullmq";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useHarness } from "../../test/helpers/harness.js";
+import type { TestDatabase } from "../../test/helpers/postgres.js";
+import { REDIS_URL } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
+import { EVENTS_QUEUE, type EventJob, type EventsQueue } from "../ingest/queue.js";
 import { createLogger } from "../log.js";
-import { createProducerRedis, createWorkerRedis } from "../redis.js";
+import { createWorkerRedis } from "../redis.js";
 import { createRetention } from "./retention.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -14,18 +15,14 @@ const NOW = new Date("2026-12-01T12:00:00.000Z");
 
 /** Retention against Postgres and Redis, with the clock injected: old rows go, new rows stay. */
 describe("retention", () => {
+  // A database and a queue of this file's own, and no service: retention is called directly.
+  const harness = useHarness({}, false);
   let database: TestDatabase;
-  const prefix = testPrefix();
-  const producer = createProducerRedis(REDIS_URL);
-  const queue = new Queue<EventJob>(EVENTS_QUEUE, { connection: producer, prefix });
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await queue.close();
-    producer.disconnect();
-    await dropPrefix(prefix);
-    await database?.drop();
+  let prefix: string;
+  let queue: EventsQueue;
+  beforeAll(() => {
+    ({ database, prefix } = harness());
+    queue = harness().queue.queue;
   });
 
   /** An event row received `daysAgo` days before NOW; its id. */

@@ -37,8 +37,6 @@ export const events = pgTable(
   ],
 );
 
-export { resourceTypes };
-
 /**
  * One row per Seam resource we have heard of, from an event or from a link. The link to a user
  * identity lives on the row itself: linking and projecting then lock the same row, which is what

@@ -1,6 +1,5 @@
 import { createRetention } from "../admin/retention.js";
 import type { Config } from "../config.js";
-import type { HealthCheck } from "../http/health.js";
 import type { Logger } from "../log.js";
 import { createEnricher } from "../projector/enrich.js";
 import { createWorkerRedis } from "../redis.js";
@@ -45,7 +44,6 @@ export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRol
     deadLetterRetentionMs: config.deadLetterRetentionDays * DAY_MS,
   });
   return {
-    health: [] as HealthCheck[],
     /** Once the database is migrated. */
     start: () => {
       projector.start();

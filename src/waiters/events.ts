@@ -10,8 +10,6 @@ export type WaitingEventMap = {
   "listen:success": [{ reconnected: boolean }];
   /** A LISTEN could not be issued; postgres.js retries it by itself. */
   "listen:error": [{ error: Error }];
-  /** A notification for an identity somebody waits on. */
-  notify: [{ identityId: string }];
   /** Waiters of these identities got a fresh state, `seconds` after the oldest notification. */
   wake: [{ identityIds: string[]; seconds: number | undefined }];
   /** A wake-up read failed; it is retried after a pause. */

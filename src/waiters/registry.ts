@@ -153,7 +153,6 @@ export class WaiterRegistry {
   /** The readiness of `identityId` may have changed (a NOTIFY arrived). */
   notify(identityId: string): void {
     if (!this.#byIdentity.has(identityId)) return;
-    this.deps.events?.emit("notify", { identityId });
     this.#dirtySince ??= this.clock.now();
     this.#dirty.add(identityId);
     this.#scheduleRefresh();

@@ -1,5 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { waitFor } from "../../test/helpers/wait-for.js";
 import type { Readiness } from "../shared/readiness.js";
 import { createManualClock } from "./clock.js";
 import { createWaitingEvents } from "./events.js";
@@ -43,10 +44,7 @@ const recordingRead = () => {
 };
 
 const never = new AbortController().signal;
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 200 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  expect(check()).toBe(true);
-};
+const until = (check: () => boolean) => waitFor(check, { intervalMs: 5 });
 
 describe("WaiterRegistry", () => {
   it("reports a wake with the identities woken and the seconds since their notification", async () => {
