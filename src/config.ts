@@ -42,6 +42,10 @@ const envSchema = z.object({
   ADMIN_TOKENS: z.string().optional(),
   SEAM_API_KEY: z.string().min(1).optional(),
   SEAM_ENDPOINT: z.string().url().default("https://connect.getseam.com"),
+  // Executions (CONTRACT §8): Seam calls in flight per process, and how long an awaited
+  // deletion event is waited for before Seam is asked once.
+  SEAM_API_CONCURRENCY: positiveInt.default(4),
+  EXECUTION_EVENT_TIMEOUT_MS: positiveInt.default(300_000),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt.default(256 * 1024),
   ENQUEUE_TIMEOUT_MS: positiveInt.default(1500),
   // Backpressure: jobs waiting in the queue above which webhooks get 503 (0 turns it off).
@@ -87,6 +91,10 @@ export type Config = {
   adminTokens: string[];
   seamApiKey: string | undefined;
   seamEndpoint: string;
+  /** Seam calls of executions in flight at once in one process. */
+  seamApiConcurrency: number;
+  /** How long an execution waits for an awaited deletion event before it asks Seam. */
+  executionEventTimeoutMs: number;
   webhookBodyLimitBytes: number;
   enqueueTimeoutMs: number;
   /** 0 when backpressure is off. */
@@ -184,6 +192,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     adminTokens,
     seamApiKey: e.SEAM_API_KEY,
     seamEndpoint: e.SEAM_ENDPOINT,
+    seamApiConcurrency: e.SEAM_API_CONCURRENCY,
+    executionEventTimeoutMs: e.EXECUTION_EVENT_TIMEOUT_MS,
     webhookBodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
     enqueueTimeoutMs: e.ENQUEUE_TIMEOUT_MS,
     queueMaxDepth: e.QUEUE_MAX_DEPTH,

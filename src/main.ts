@@ -11,6 +11,7 @@ import { type ApiRole, createApiRole } from "./roles/api.js";
 import { createCore } from "./roles/core.js";
 import { createWorkerRole } from "./roles/worker.js";
 import type { SeamApi } from "./seam/api.js";
+import type { SeamCalls } from "./seam/calls.js";
 import { closeInOrder } from "./shared/lifecycle.js";
 import type { Clock } from "./waiters/clock.js";
 
@@ -84,6 +85,8 @@ export const startService = async (
     seamApi?: SeamApi;
     /** The waiters' clock (tests: a manual one); else the system's. */
     clock?: Clock;
+    /** The executions' Seam calls (tests: their own); else, with SEAM_API_KEY, from the config. */
+    seamCalls?: SeamCalls;
   } = {},
 ): Promise<RunningService> => {
   let stopping = false;
@@ -94,6 +97,15 @@ export const startService = async (
     overrides.seamApi ??
     (config.seamApiKey
       ? (await import("./seam/api.js")).createSeamApi({
+          apiKey: config.seamApiKey,
+          endpoint: config.seamEndpoint,
+        })
+      : undefined);
+
+  const seamCalls =
+    overrides.seamCalls ??
+    (config.seamApiKey
+      ? (await import("./seam/calls.js")).createSeamCalls({
           apiKey: config.seamApiKey,
           endpoint: config.seamEndpoint,
         })
@@ -136,14 +148,16 @@ export const startService = async (
   const worker =
     config.role === "api"
       ? undefined
-      : await createWorkerRole({ config, log, core, seamApi }).catch(async (error: unknown) => {
-          await closeInOrder([
-            () => new Promise<void>((resolve) => server.close(() => resolve())),
-            api?.drain,
-            core.close,
-          ]).catch(() => {});
-          throw error;
-        });
+      : await createWorkerRole({ config, log, core, seamApi, seamCalls }).catch(
+          async (error: unknown) => {
+            await closeInOrder([
+              () => new Promise<void>((resolve) => server.close(() => resolve())),
+              api?.drain,
+              core.close,
+            ]).catch(() => {});
+            throw error;
+          },
+        );
   const migrated = migrateWhenReachable(config, log, () => stopping).then((ok) => {
     // After migration, so the database exists (a first `npm start` creates it).
     if (!ok || stopping) return;

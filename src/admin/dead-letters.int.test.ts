@@ -40,9 +40,9 @@ describe("dead letters' poison", () => {
     const poison = jobOf({ ...deletionEvent("acs_user", randomUUID()), acs_user_id: undefined });
     const sound = jobOf(deletionEvent("phone", randomUUID()));
     // The projector's own transaction records the poison event's verdict.
-    expect((await applyBatch(database.db, [classifyJob(poison)])).map((r) => r.kind)).toEqual([
-      "poison",
-    ]);
+    expect(
+      (await applyBatch(database.db, [classifyJob(poison)])).results.map((r) => r.kind),
+    ).toEqual(["poison"]);
 
     await addEvents(queue, [poison, sound]);
     const reasons: Record<string, string> = {

@@ -1,6 +1,11 @@
 import { sql } from "drizzle-orm";
-import { index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { resourceTypes } from "../shared/resources.js";
+import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  executionStatuses,
+  executionSteps,
+  executionStrategies,
+  resourceTypes,
+} from "../shared/resources.js";
 
 /**
  * Every verified event, kept as received. The event id is the idempotency key: a second delivery
@@ -18,7 +23,7 @@ export const events = pgTable(
     recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "string" })
       .notNull()
       .defaultNow(),
-    source: text("source", { enum: ["webhook", "replay", "backfill"] }).notNull(),
+    source: text("source", { enum: ["webhook", "replay", "backfill", "reconciled"] }).notNull(),
     /** The body exactly as it was signed, so a field Seam adds later is never lost. */
     payload: text("payload").notNull(),
     /**
@@ -87,4 +92,66 @@ export const pendingDeletions = pgTable(
   (t) => [
     index("pending_deletions_pending_idx").on(t.requestedAt).where(sql`${t.status} = 'pending'`),
   ],
+);
+
+/**
+ * The deletion of an identity carried out in Seam (CONTRACT §8), one per deletion request: it
+ * goes when the request does (a cancel). `execution_id` is new at every start, so a job queued
+ * for an execution that was canceled and started afresh finds nothing to do.
+ */
+export const executions = pgTable(
+  "executions",
+  {
+    userIdentityId: uuid("user_identity_id")
+      .primaryKey()
+      .references(() => pendingDeletions.userIdentityId, { onDelete: "cascade" }),
+    executionId: uuid("execution_id").notNull(),
+    strategy: text("strategy", { enum: executionStrategies }).notNull(),
+    status: text("status", { enum: executionStatuses }).notNull(),
+    step: text("step", { enum: executionSteps }),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "string" })
+      .notNull()
+      .defaultNow(),
+    stepStartedAt: timestamp("step_started_at", { withTimezone: true, mode: "string" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "string" }),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "string" })
+      .notNull()
+      .defaultNow(),
+  },
+  (t) => [
+    // Serves the sweep at start-up: the executions still running.
+    index("executions_running_idx").on(t.startedAt).where(sql`${t.status} = 'running'`),
+  ],
+);
+
+/**
+ * The Seam calls of an execution, one row per resource it deletes (and one for the identity):
+ * what was called, how often, when, and what Seam answered. `state`: `pending` (to be called),
+ * `calling` (a delete sent, its answer not recorded: after a crash it is sent once more),
+ * `awaiting` (answered; its deletion event not projected yet, until `deadline_at`), `done`.
+ */
+export const executionCalls = pgTable(
+  "execution_calls",
+  {
+    userIdentityId: uuid("user_identity_id")
+      .notNull()
+      .references(() => executions.userIdentityId, { onDelete: "cascade" }),
+    resourceType: text("resource_type").notNull(),
+    resourceId: uuid("resource_id").notNull(),
+    step: text("step", { enum: executionSteps }).notNull(),
+    state: text("state", { enum: ["pending", "calling", "awaiting", "done"] }).notNull(),
+    /** Rounds of the timeout fallback so far: each is one `get` that found the resource. */
+    round: integer("round").notNull().default(0),
+    deleteCalls: integer("delete_calls").notNull().default(0),
+    getCalls: integer("get_calls").notNull().default(0),
+    calledAt: timestamp("called_at", { withTimezone: true, mode: "string" }),
+    answeredAt: timestamp("answered_at", { withTimezone: true, mode: "string" }),
+    /** What Seam answered last, e.g. `200`, `404`, `429`; `deleted` when its event came first. */
+    answer: text("answer"),
+    deadlineAt: timestamp("deadline_at", { withTimezone: true, mode: "string" }),
+    doneAt: timestamp("done_at", { withTimezone: true, mode: "string" }),
+  },
+  (t) => [primaryKey({ columns: [t.userIdentityId, t.resourceType, t.resourceId] })],
 );

@@ -52,6 +52,25 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
       labelNames: ["event_type", "result"] as const,
       registers: [registry],
     }),
+    executions: new Counter({
+      name: "seam_projector_executions_total",
+      help: "Executions of deletions in Seam (CONTRACT §8) that started, resumed, completed or failed",
+      labelNames: ["status"] as const,
+      registers: [registry],
+    }),
+    seamCalls: new Counter({
+      name: "seam_projector_seam_calls_total",
+      help: "Seam API calls made by executions, by route and outcome",
+      labelNames: ["route", "outcome"] as const,
+      registers: [registry],
+    }),
+    executionStepSeconds: new Histogram({
+      name: "seam_projector_execution_step_seconds",
+      help: "How long each step of an execution took, from its start to the next step's",
+      labelNames: ["step"] as const,
+      buckets: LAG_BUCKETS,
+      registers: [registry],
+    }),
     duplicatesSkipped: new Counter({
       name: "seam_projector_duplicates_skipped_total",
       help: "Deliveries whose event id was already recorded",

@@ -47,7 +47,7 @@ describe("applyBatch", () => {
     const events = phones.map((id) => deletionEvent("phone", id));
     const batch = [...events, events[0] as Record<string, unknown>].map(classified);
 
-    expect((await applyBatch(database.db, batch)).map((r) => r.kind)).toEqual([
+    expect((await applyBatch(database.db, batch)).results.map((r) => r.kind)).toEqual([
       "projected",
       "projected",
       "duplicate",
@@ -55,7 +55,7 @@ describe("applyBatch", () => {
     const readiness = await readOneReadiness(database.db, identity);
     expect(readiness).toMatchObject({ ready: true, deletion: { status: "ready" } });
     // Again, as a redelivery after a crash: all duplicates, nothing changes.
-    expect((await applyBatch(database.db, batch)).map((r) => r.kind)).toEqual([
+    expect((await applyBatch(database.db, batch)).results.map((r) => r.kind)).toEqual([
       "duplicate",
       "duplicate",
       "duplicate",
@@ -82,10 +82,9 @@ describe("applyBatch", () => {
     expect(readiness.deletion?.status).toBe("pending");
 
     // The retry, once the fault is gone, projects both: they were not recorded as seen.
-    expect((await applyBatch(database.db, events.map(classified))).map((r) => r.kind)).toEqual([
-      "projected",
-      "projected",
-    ]);
+    expect(
+      (await applyBatch(database.db, events.map(classified))).results.map((r) => r.kind),
+    ).toEqual(["projected", "projected"]);
     expect((await readOneReadiness(database.db, identity)).ready).toBe(true);
   });
 

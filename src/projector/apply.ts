@@ -1,4 +1,5 @@
 import type { Db } from "../db/client.js";
+import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { type LockedResource, lockResources, type ResourceKey } from "../sql/lock-resources.js";
 import { type RecordedEvent, recordEvents } from "../sql/record-events.js";
@@ -82,7 +83,43 @@ const evolveLocked = (
  * committed. (BEGIN could join the first flight on a reserved connection, but postgres.js 3.4
  * puts a reserved connection that died back in its pool, where the next query on it hangs.)
  */
-export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResult[]> => {
+/**
+ * Identities with a linked resource that this batch reports deleted, its event new or a
+ * repeat: their executions are advanced. A repeat counts because an execution's next calls
+ * are queued only after the commit that advanced it; if that queueing failed, the event's job
+ * is retried, and its repeat must queue them again.
+ */
+const deletedLinkedIdentities = (changes: ResourceChange[], locked: LockedResource[]) => {
+  const owners = new Map(
+    locked.map((row) => [keyOf(row.resource_type, row.resource_id), row.user_identity_id]),
+  );
+  const identities = new Set<string>();
+  for (const change of changes) {
+    const owner = owners.get(keyOf(change.type, change.id));
+    if (change.state === "deleted" && owner !== null && owner !== undefined) identities.add(owner);
+  }
+  return [...identities];
+};
+
+export type ApplyOptions = {
+  /**
+   * With SEAM_API_KEY (executions exist only then): advance the executions that the batch's
+   * deletions concern, in its transaction (execution/advance.ts).
+   */
+  advance?: AdvanceOptions;
+};
+
+export type BatchResult = {
+  results: ApplyResult[];
+  /** What the executions advanced by the batch leave to do once it has committed. */
+  followUps: FollowUp[];
+};
+
+export const applyBatch = async (
+  db: Db,
+  batch: Classified[],
+  options: ApplyOptions = {},
+): Promise<BatchResult> => {
   // The same event twice in one batch is recorded once; the second copy is a duplicate.
   const firstIndex = new Map<string, number>();
   batch.forEach((item, index) => {
@@ -99,6 +136,7 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
 
   const writes: Promise<unknown>[] = [];
   const conflicts = new Set<string>();
+  let followUps: FollowUp[] = [];
   const fresh = await db.begin(async (tx) => {
     const [recorded, locked] = await pipeline<[RecordedEvent[], LockedResource[]]>([
       recordEvents(
@@ -120,9 +158,20 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
     // Sent now (postgres.js sends a query when it is awaited or executed) and not awaited:
     // postgres.js sends COMMIT as soon as this returns, behind them on the same connection.
     if (updates.length > 0) writes.push(writeResources(tx, updates).execute());
-    if (unblocked.length > 0) {
-      writes.push(lockIdentities(tx, unblocked).execute());
-      writes.push(refreshDeletions(tx, unblocked).execute());
+    const advancing = options.advance
+      ? deletedLinkedIdentities(
+          projected.map((item) => item.change),
+          locked,
+        )
+      : [];
+    // One lock statement for every identity touched, so the locks are taken in one sorted order.
+    const touched = [...new Set([...unblocked, ...advancing])];
+    if (touched.length > 0) writes.push(lockIdentities(tx, touched).execute());
+    if (unblocked.length > 0) writes.push(refreshDeletions(tx, unblocked).execute());
+    if (options.advance && advancing.length > 0) {
+      // One more round trip, only for a batch that deletes a linked resource: the plan needs
+      // the executions' rows, read after the writes above on the same connection.
+      followUps = await advanceExecutions(tx, advancing, options.advance);
     }
     return fresh;
   });
@@ -130,7 +179,7 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
   // never have been sent and its promise never settle. postgres.js has observed its failure.
   await pipeline(writes);
 
-  return batch.map((item, index): ApplyResult => {
+  const results = batch.map((item, index): ApplyResult => {
     const first = firstIndex.get(item.record.eventId) as number;
     if (first !== index || !fresh.has(item.record.eventId)) {
       // A copy in this batch is held to the copy recorded first, the others to the stored row.
@@ -145,4 +194,5 @@ export const applyBatch = async (db: Db, batch: Classified[]): Promise<ApplyResu
     if (item.kind === "projected") return { kind: "projected", change: item.change };
     return { kind: "ignored" };
   });
+  return { results, followUps };
 };

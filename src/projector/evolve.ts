@@ -117,3 +117,12 @@ export const evolve = (current: ResourceState, change: ResourceChange): Resource
 
 export const sameState = (a: ResourceState, b: ResourceState): boolean =>
   a.state === b.state && a.eventId === b.eventId;
+
+/** The event type that reports a resource of this type deleted (CONTRACT §4). */
+export const deletionEventOf = (type: ResourceType): string => {
+  const found = Object.entries(PROJECTION_RULES).find(
+    ([, rule]) => rule.type === type && rule.state === "deleted",
+  );
+  if (found === undefined) throw new Error(`no deletion event for ${type}`);
+  return found[0];
+};

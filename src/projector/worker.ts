@@ -2,10 +2,11 @@ import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Db, isConnectionError } from "../db/client.js";
 import { toError } from "../errors.js";
+import type { FollowUp } from "../execution/advance.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
-import { type ApplyResult, applyBatch } from "./apply.js";
+import { type ApplyOptions, type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
@@ -23,6 +24,15 @@ export type ProjectorDeps = {
   metrics?: ProjectorMetrics;
   /** Told of each change projected, after its commit; must return at once (Seam enrichment). */
   onProjected?: (change: ResourceChange) => void;
+  /**
+   * With SEAM_API_KEY: executions are advanced in the batch's transaction, and what they leave
+   * to do is handed to `onFollowUps` after the commit (the Seam-call queue). If that fails, the
+   * batch's jobs fail and are retried: their repeats advance the executions again.
+   */
+  executions?: {
+    advance: NonNullable<ApplyOptions["advance"]>;
+    onFollowUps: (followUps: FollowUp[]) => Promise<void>;
+  };
   /** SEAM_WORKSPACE_ID: events of other workspaces are stored as `ignored`. */
   workspaceId?: string | undefined;
 };
@@ -51,19 +61,27 @@ const applyIsolating = async (
   apply: typeof applyBatch,
   db: Db,
   classified: Classified[],
-): Promise<(ApplyResult | Error)[]> => {
+  options: ApplyOptions,
+): Promise<{ results: (ApplyResult | Error)[]; followUps: FollowUp[] }> => {
   try {
-    return await apply(db, classified);
+    return await apply(db, classified, options);
   } catch (error) {
     if (classified.length === 1 || isConnectionError(error)) {
       const failure = toError(error);
-      return classified.map(() => failure);
+      return { results: classified.map(() => failure), followUps: [] };
     }
-    return Promise.all(
+    const alone = await Promise.all(
       classified.map((item) =>
-        apply(db, [item]).then(([result]) => result as ApplyResult, toError),
+        apply(db, [item], options).then(
+          (batch) => batch,
+          (failure: unknown) => ({ results: [toError(failure)], followUps: [] }),
+        ),
       ),
     );
+    return {
+      results: alone.map((batch) => batch.results[0] as ApplyResult | Error),
+      followUps: alone.flatMap((batch) => batch.followUps),
+    };
   }
 };
 
@@ -79,7 +97,21 @@ export const createProjector = (deps: ProjectorDeps) => {
     maxConcurrentFlushes: 2,
     flush: async (jobs) => {
       const classified = jobs.map((job) => classifyJob(job, { workspaceId: deps.workspaceId }));
-      const results = await applyIsolating(deps.apply ?? applyBatch, deps.db, classified);
+      const applied = await applyIsolating(
+        deps.apply ?? applyBatch,
+        deps.db,
+        classified,
+        deps.executions ? { advance: deps.executions.advance } : {},
+      );
+      let results = applied.results;
+      if (deps.executions && applied.followUps.length > 0) {
+        try {
+          await deps.executions.onFollowUps(applied.followUps);
+        } catch (error) {
+          const failure = toError(error);
+          results = results.map(() => failure);
+        }
+      }
       if (deps.metrics) observeBatch(deps.metrics, classified, results, Date.now());
       results.forEach((result, index) => {
         if (result instanceof Error || result.kind !== "conflict") return;

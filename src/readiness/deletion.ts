@@ -1,10 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "../db/client.js";
+import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import type { Readiness } from "../shared/readiness.js";
+import type { ExecutionStrategy } from "../shared/resources.js";
 import { deletePendingDeletion } from "../sql/delete-pending-deletion.js";
 import { insertPendingDeletion } from "../sql/insert-pending-deletion.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { notifyReadiness } from "../sql/notify-readiness.js";
 import { refreshDeletions } from "../sql/refresh-deletions.js";
+import { insertExecution, resumeExecution } from "../sql/start-execution.js";
 import { linkResources, type ResourceLinks } from "./link.js";
 import { readOneReadiness } from "./readiness.js";
 
@@ -24,12 +28,12 @@ const linkAndRefresh = async (
   identityId: string,
   links: ResourceLinks,
   requestDeletion: boolean,
-): Promise<{ created: boolean; readiness: Readiness }> => {
+): Promise<boolean> => {
   await linkResources(tx, identityId, links);
   await lockIdentities(tx, [identityId]);
   const created = requestDeletion && (await insertPendingDeletion(tx, identityId)).length > 0;
   await refreshDeletions(tx, [identityId]);
-  return { created, readiness: await readOneReadiness(tx, identityId) };
+  return created;
 };
 
 /** `PUT …/resources`: idempotent; a ready deletion goes back to pending if a blocker appears. */
@@ -38,7 +42,10 @@ export const linkIdentityResources = async (
   identityId: string,
   links: ResourceLinks,
 ): Promise<Readiness> =>
-  (await db.begin((tx) => linkAndRefresh(tx, identityId, links, false))).readiness;
+  db.begin(async (tx) => {
+    await linkAndRefresh(tx, identityId, links, false);
+    return readOneReadiness(tx, identityId);
+  });
 
 /** `POST …/deletion`: `created` is false when a deletion was already requested. */
 export const requestDeletion = (
@@ -46,10 +53,53 @@ export const requestDeletion = (
   identityId: string,
   links: ResourceLinks,
 ): Promise<{ created: boolean; readiness: Readiness }> =>
-  db.begin((tx) => linkAndRefresh(tx, identityId, links, true));
+  db.begin(async (tx) => {
+    const created = await linkAndRefresh(tx, identityId, links, true);
+    return { created, readiness: await readOneReadiness(tx, identityId) };
+  });
+
+export type Executed = { created: boolean; readiness: Readiness; followUps: FollowUp[] };
 
 /**
- * `DELETE …/deletion`: false when there was none. The NOTIFY (sent on commit) answers this
+ * `POST …/deletion` with `"execute": true` and no execution yet: links what discovery found,
+ * records the deletion, starts its execution and plans its first step, in one transaction.
+ * What the plan leaves to do (its Seam calls) is returned, to be queued once this commits.
+ */
+export const startExecution = (
+  db: Db,
+  identityId: string,
+  links: ResourceLinks,
+  strategy: ExecutionStrategy,
+  advance: AdvanceOptions,
+): Promise<Executed> =>
+  db.begin(async (tx) => {
+    const created = await linkAndRefresh(tx, identityId, links, true);
+    await insertExecution(tx, identityId, randomUUID(), strategy);
+    const followUps = await advanceExecutions(tx, [identityId], advance);
+    return { created, readiness: await readOneReadiness(tx, identityId), followUps };
+  });
+
+/**
+ * `POST …/deletion` with `"execute": true` for a deletion that has an execution: a failed one
+ * resumes from the step it failed in (under a new execution id); a running one is advanced
+ * again, which re-queues its calls (a job already queued is not queued twice). Reads nothing
+ * from Seam.
+ */
+export const continueExecution = (
+  db: Db,
+  identityId: string,
+  advance: AdvanceOptions,
+): Promise<Executed> =>
+  db.begin(async (tx) => {
+    await lockIdentities(tx, [identityId]);
+    await resumeExecution(tx, identityId, randomUUID());
+    const followUps = await advanceExecutions(tx, [identityId], advance);
+    return { created: false, readiness: await readOneReadiness(tx, identityId), followUps };
+  });
+
+/**
+ * `DELETE …/deletion`: false when there was none. Its execution and calls go with it (foreign
+ * keys), so a queued Seam call finds nothing to do. The NOTIFY (sent on commit) answers this
  * identity's waiters in every API process with `deletion: null`.
  */
 export const cancelDeletion = (db: Db, identityId: string): Promise<boolean> =>

@@ -1,6 +1,21 @@
 import type { Db, Tx } from "../db/client.js";
-import type { Readiness } from "../shared/readiness.js";
+import type { Execution, Readiness } from "../shared/readiness.js";
 import { type ReadinessRow, selectReadiness } from "../sql/select-readiness.js";
+
+const toExecution = (row: ReadinessRow): Execution | null =>
+  row.strategy === null || row.execution_status === null || row.started_at === null
+    ? null
+    : {
+        strategy: row.strategy,
+        status: row.execution_status,
+        step: row.step,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+        error:
+          row.error_code === null
+            ? null
+            : { code: row.error_code, message: row.error_message ?? "" },
+      };
 
 const toReadiness = (row: ReadinessRow): Readiness => ({
   user_identity_id: row.user_identity_id,
@@ -9,7 +24,12 @@ const toReadiness = (row: ReadinessRow): Readiness => ({
   deletion:
     row.status === null || row.requested_at === null
       ? null
-      : { status: row.status, requested_at: row.requested_at, ready_at: row.ready_at },
+      : {
+          status: row.status,
+          requested_at: row.requested_at,
+          ready_at: row.ready_at,
+          execution: toExecution(row),
+        },
 });
 
 /**

@@ -153,7 +153,12 @@ describe("/v1 readiness API", () => {
         user_identity_id: identity,
         ready: false,
         blockers: [{ type: "acs_user", id: user }],
-        deletion: { status: "pending", requested_at: expect.stringMatching(ISO), ready_at: null },
+        deletion: {
+          status: "pending",
+          requested_at: expect.stringMatching(ISO),
+          ready_at: null,
+          execution: null,
+        },
       });
       const second = await api.requestDeletion(identity);
       expect(second.status).toBe(200);
@@ -171,6 +176,7 @@ describe("/v1 readiness API", () => {
           status: "ready",
           requested_at: expect.stringMatching(ISO),
           ready_at: expect.stringMatching(ISO),
+          execution: null,
         });
       }
     });

@@ -12,7 +12,7 @@ import {
   openApiErrorResponses,
   readinessSchema,
 } from "../shared/api.js";
-import { linksBody } from "./schemas.js";
+import { deletionBody, linksBody } from "./schemas.js";
 import type { ReadinessService } from "./service.js";
 
 const BASE = IDENTITY_PATH;
@@ -24,21 +24,24 @@ const errors = openApiErrorResponses;
  * sent (the app checks Content-Length on every route; a chunked body is counted here, where it
  * is read anyway), zod-validated.
  */
-const withLinks = (required: boolean) => ({
+const withBody = <T extends typeof linksBody | typeof deletionBody>(
+  schema: T,
+  required: boolean,
+) => ({
   middleware: [requireJsonBody, limitBody({ counting: true })],
   request: {
     params: identityParams,
-    body: { content: { "application/json": { schema: linksBody } }, required },
+    body: { content: { "application/json": { schema } }, required },
   },
 });
 const conflict = {
   409: errorResponse("A resource is already linked to another identity; nothing was linked."),
 };
-/** Only with `"discover": true`: the Seam API call failed (docs/seam-api.md). */
+/** Only with `"discover"` or `"execute"`: the Seam API call failed (docs/seam-api.md). */
 const seamFaults = {
   502: errorResponse("`seam_api_unauthorized` or `seam_api_rejected`: Seam refused the call."),
   503: errorResponse(
-    "`service_unavailable` (starting, or Postgres unreachable) or, with `discover`, `seam_api_unavailable` (Seam failed or timed out after retries); with `Retry-After`.",
+    "`service_unavailable` (starting, Postgres unreachable, or with `execute` Redis unreachable) or, with `discover` or `execute`, `seam_api_unavailable` (Seam failed or timed out after retries); with `Retry-After`.",
   ),
 };
 const getReadiness = createRoute({
@@ -55,7 +58,7 @@ const putResources = createRoute({
   path: `${BASE}/resources`,
   summary: "Link Seam resources to the identity (idempotent)",
   security,
-  ...withLinks(true),
+  ...withBody(linksBody, true),
   responses: {
     200: json(readinessSchema, "Linked; the readiness object."),
     ...errors,
@@ -67,9 +70,10 @@ const putResources = createRoute({
 const postDeletion = createRoute({
   method: "post",
   path: `${BASE}/deletion`,
-  summary: "Request the deletion of the identity, optionally linking resources",
+  summary:
+    "Request the deletion of the identity, optionally linking resources; with `execute`, carry it out in Seam",
   security,
-  ...withLinks(false),
+  ...withBody(deletionBody, false),
   responses: {
     201: json(readinessSchema, "Deletion recorded; `status` is `ready` at once if nothing blocks."),
     200: json(readinessSchema, "A deletion was already requested."),

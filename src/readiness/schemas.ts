@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { uuid } from "../shared/api.js";
+import { executionStrategies } from "../shared/resources.js";
 import type { LinkField } from "./link.js";
 
 /** docs/api.md: a list of more than this many ids is a 400. */
@@ -37,16 +38,38 @@ const linkLists = {
   client_session_ids: idList("client_session"),
 } satisfies Record<LinkField, unknown>;
 
+const linkFields = {
+  ...linkLists,
+  discover: z.boolean().optional().openapi({
+    description:
+      "Also link every resource the Seam API lists for the identity (ACS users, credentials, phones, client sessions, enrollment automations). Needs SEAM_API_KEY: without it, 400 `invalid_request` on `discover`.",
+  }),
+};
+
 export const linksBody = z
-  .object({
-    ...linkLists,
-    discover: z.boolean().optional().openapi({
-      description:
-        "Also link every resource the Seam API lists for the identity (ACS users, credentials, phones, client sessions, enrollment automations). Needs SEAM_API_KEY: without it, 400 `invalid_request` on `discover`.",
-    }),
-  })
+  .object(linkFields)
   // A misspelt list would otherwise link nothing and answer 200.
   .strict()
   .openapi("ResourceLinks", {
     example: { acs_user_ids: ["1b7c0e9a-4f7e-4d55-a1c2-6f5b8c2d9e10"] },
   });
+
+/** `POST …/deletion`: the lists, and whether the service carries out the deletion in Seam. */
+export const deletionBody = z
+  .object({
+    ...linkFields,
+    execute: z.boolean().optional().openapi({
+      description:
+        "Carry out the deletion in Seam (CONTRACT §8): discover and link the identity's resources, delete them step by step (or by cascade), each step woken by the webhooks it waits for, then delete the identity. Needs SEAM_API_KEY: without it, 400 `invalid_request` on `execute`.",
+    }),
+    strategy: z.enum(executionStrategies).optional().openapi({
+      description:
+        "`stepwise` (default): Seam's guide, one kind of resource after another. `cascade`: delete the identity first and wait for what was linked to it to be reported gone. Only with `execute`.",
+    }),
+  })
+  .strict()
+  .refine((body) => body.strategy === undefined || body.execute === true, {
+    message: 'strategy is only taken with "execute": true',
+    path: ["strategy"],
+  })
+  .openapi("DeletionRequest", { example: { execute: true, strategy: "stepwise" } });

@@ -1,15 +1,36 @@
 import type { Db } from "../db/client.js";
 import { AppError } from "../errors.js";
-import { cancelDeletion, linkIdentityResources, requestDeletion } from "./deletion.js";
+import type { AdvanceOptions, FollowUp } from "../execution/advance.js";
+import type { ExecutionStrategy } from "../shared/resources.js";
+import {
+  cancelDeletion,
+  continueExecution,
+  type Executed,
+  linkIdentityResources,
+  requestDeletion,
+  startExecution,
+} from "./deletion.js";
 import { type LinkField, type ResourceLinks, withLinks } from "./link.js";
 import { readOneReadiness, readReadiness } from "./readiness.js";
 
 /** A request's lists, and whether to add what the Seam API lists for the identity. */
 export type LinkRequest = ResourceLinks & { discover?: boolean | undefined };
 
+/** A deletion request's body: with `execute`, the service carries it out in Seam. */
+export type DeletionRequest = LinkRequest & {
+  execute?: boolean | undefined;
+  strategy?: ExecutionStrategy | undefined;
+};
+
 export type ReadinessOptions = {
   /** The identity's resources as the Seam API lists them; absent without SEAM_API_KEY. */
   discover?: (identityId: string) => Promise<Record<LinkField, string[]>>;
+  /** Executions (CONTRACT §8); absent without SEAM_API_KEY. */
+  execution?: {
+    advance: AdvanceOptions;
+    /** Queues what a committed start or resume leaves to do (executor/follow-up.ts). */
+    onFollowUps: (followUps: FollowUp[]) => Promise<void>;
+  };
 };
 
 /**
@@ -32,13 +53,51 @@ export const createReadinessService = (db: Db, options: ReadinessOptions = {}) =
     }
     return withLinks(links, await options.discover(identityId));
   };
+  const execute = async (identityId: string, request: DeletionRequest) => {
+    const { execute: _, strategy, ...links } = request;
+    const execution = options.execution;
+    if (execution === undefined) {
+      throw new AppError(
+        "invalid_request",
+        "execute needs the Seam API, and this service has no SEAM_API_KEY",
+        "execute",
+      );
+    }
+    const current = (await readOneReadiness(db, identityId)).deletion?.execution;
+    // Completed: nothing to do, nothing read from Seam. Running or failed: continue, reading
+    // nothing from Seam. None: discover, then start.
+    if (current?.status === "completed") {
+      return { created: false, readiness: await readOneReadiness(db, identityId) };
+    }
+    const executed: Executed =
+      current === null || current === undefined
+        ? await startExecution(
+            db,
+            identityId,
+            await resolveLinks(identityId, { ...links, discover: true }),
+            strategy ?? "stepwise",
+            execution.advance,
+          )
+        : await continueExecution(db, identityId, execution.advance);
+    try {
+      await execution.onFollowUps(executed.followUps);
+    } catch {
+      throw new AppError(
+        "service_unavailable",
+        "the execution is recorded, but its Seam calls could not be queued (Redis): post again to queue them",
+      );
+    }
+    return { created: executed.created, readiness: executed.readiness };
+  };
   return {
     read: (identityIds: string[]) => readReadiness(db, identityIds),
     readOne: (identityId: string) => readOneReadiness(db, identityId),
     link: async (identityId: string, request: LinkRequest) =>
       linkIdentityResources(db, identityId, await resolveLinks(identityId, request)),
-    requestDeletion: async (identityId: string, request: LinkRequest) =>
-      requestDeletion(db, identityId, await resolveLinks(identityId, request)),
+    requestDeletion: async (identityId: string, request: DeletionRequest) =>
+      request.execute === true
+        ? execute(identityId, request)
+        : requestDeletion(db, identityId, await resolveLinks(identityId, request)),
     cancelDeletion: (identityId: string) => cancelDeletion(db, identityId),
   };
 };

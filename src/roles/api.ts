@@ -1,6 +1,7 @@
 import { createDeadLetters } from "../admin/dead-letters.js";
 import type { AppDeps } from "../app.js";
 import type { Config } from "../config.js";
+import { createFollowUp } from "../executor/follow-up.js";
 import { createQueueGate } from "../ingest/backpressure.js";
 import { createEnqueue } from "../ingest/enqueue.js";
 import { createVerifier } from "../ingest/verify.js";
@@ -16,7 +17,7 @@ export type ApiRoleDeps = {
   config: Config;
   log: Logger;
   core: Core;
-  /** With SEAM_API_KEY: discovery (`"discover": true`). */
+  /** With SEAM_API_KEY: discovery (`"discover": true`) and executions (`"execute": true`). */
   seamApi?: SeamApi | undefined;
   /** The waiters' clock; tests pass a manual one. */
   clock?: Clock | undefined;
@@ -36,7 +37,15 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
       : undefined;
   const readiness = createReadinessService(
     db,
-    seamApi ? { discover: seamApi.listIdentityFootprint } : {},
+    seamApi
+      ? {
+          discover: seamApi.listIdentityFootprint,
+          execution: {
+            advance: { eventTimeoutMs: config.executionEventTimeoutMs },
+            onFollowUps: createFollowUp({ queue: core.callsQueue, log, metrics }),
+          },
+        }
+      : {},
   );
   // A notification re-reads only the identities waited on.
   const waiting = createWaiting({

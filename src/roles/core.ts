@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import { createPool } from "../db/client.js";
+import { createCallsQueue } from "../executor/queue.js";
 import type { HealthCheck } from "../http/health.js";
 import { createEventsQueue } from "../ingest/queue.js";
 import { createMetrics } from "../metrics/metrics.js";
@@ -8,7 +9,8 @@ import { closeInOrder } from "../shared/lifecycle.js";
 
 /**
  * What every role holds: the Postgres pool, the producer Redis connection, the events queue
- * (the API adds to it, and any role reports its depth in /metrics) and the metrics.
+ * (the API adds to it, and any role reports its depth in /metrics), the executions' Seam-call
+ * queue and the metrics.
  */
 export const createCore = (config: Config) => {
   const db = createPool(config.databaseUrl, {
@@ -19,6 +21,9 @@ export const createCore = (config: Config) => {
   redis.on("error", () => {}); // reported by /readyz; ioredis reconnects by itself
   const queue = createEventsQueue(redis, config.queuePrefix);
   queue.on("error", () => {});
+  // Executions' Seam calls: the API adds a start's, the worker the rest (src/executor).
+  const callsQueue = createCallsQueue(redis, config.queuePrefix);
+  callsQueue.on("error", () => {});
   const metrics = createMetrics({
     role: config.role,
     queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
@@ -30,10 +35,16 @@ export const createCore = (config: Config) => {
   return {
     db,
     queue,
+    callsQueue,
     metrics,
     health,
     close: () =>
-      closeInOrder([() => queue.close(), () => redis.disconnect(), () => db.end({ timeout: 5 })]),
+      closeInOrder([
+        () => queue.close(),
+        () => callsQueue.close(),
+        () => redis.disconnect(),
+        () => db.end({ timeout: 5 }),
+      ]),
   };
 };
 

@@ -1,9 +1,13 @@
 import { createRetention } from "../admin/retention.js";
 import type { Config } from "../config.js";
+import { createFollowUp } from "../executor/follow-up.js";
+import { createCallRunner } from "../executor/run-call.js";
+import { createCallWorker, logSweepFailure, resumeRunningExecutions } from "../executor/worker.js";
 import type { Logger } from "../log.js";
 import { createEnricher } from "../projector/enrich.js";
 import { createWorkerRedis } from "../redis.js";
 import type { SeamApi } from "../seam/api.js";
+import type { SeamCalls } from "../seam/calls.js";
 import { closeInOrder } from "../shared/lifecycle.js";
 import type { Core } from "./core.js";
 
@@ -15,10 +19,50 @@ type WorkerRoleDeps = {
   core: Core;
   /** With SEAM_API_KEY: enrichment of projected events (src/seam). */
   seamApi?: SeamApi | undefined;
+  /** With SEAM_API_KEY: the executions' Seam calls (src/executor). */
+  seamCalls?: SeamCalls | undefined;
 };
 
-/** The worker role: the projector on a Redis connection of its own, and the enricher. */
-export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRoleDeps) => {
+/**
+ * With SEAM_API_KEY: the executions' part of a worker (CONTRACT §8): the Seam-call worker on a
+ * Redis connection of its own, and what the projector calls to advance executions.
+ */
+const createExecutor = ({ config, log, core }: WorkerRoleDeps, seamCalls: SeamCalls) => {
+  const advance = { eventTimeoutMs: config.executionEventTimeoutMs };
+  const followUp = createFollowUp({ queue: core.callsQueue, log, metrics: core.metrics });
+  const redis = createWorkerRedis(config.redisUrl);
+  redis.on("error", () => {});
+  const runner = createCallRunner({
+    db: core.db,
+    calls: seamCalls,
+    advance,
+    followUp,
+    metrics: core.metrics,
+  });
+  const worker = createCallWorker({
+    connection: redis,
+    prefix: config.queuePrefix,
+    concurrency: config.seamApiConcurrency,
+    runner,
+    log,
+  });
+  return {
+    projector: { advance, onFollowUps: followUp },
+    start: () => {
+      worker.start();
+      resumeRunningExecutions({ db: core.db, advance, followUp, log }).catch(logSweepFailure(log));
+    },
+    close: () => closeInOrder([() => worker.close(), () => redis.disconnect()]),
+  };
+};
+
+/**
+ * The worker role: the projector on a Redis connection of its own, the enricher, and, with
+ * SEAM_API_KEY, the executions' Seam calls.
+ */
+export const createWorkerRole = async (deps: WorkerRoleDeps) => {
+  const { config, log, core, seamApi, seamCalls } = deps;
+  const executor = seamCalls ? createExecutor(deps, seamCalls) : undefined;
   const enricher = seamApi ? createEnricher({ api: seamApi, db: core.db, log }) : undefined;
   const redis = createWorkerRedis(config.redisUrl);
   redis.on("error", () => {});
@@ -35,6 +79,7 @@ export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRol
     metrics: core.metrics,
     workspaceId: config.seamWorkspaceId,
     ...(enricher ? { onProjected: enricher.onProjected } : {}),
+    ...(executor ? { executions: executor.projector } : {}),
   });
   const retention = createRetention({
     db: core.db,
@@ -47,12 +92,14 @@ export const createWorkerRole = async ({ config, log, core, seamApi }: WorkerRol
     /** Once the database is migrated. */
     start: () => {
       projector.start();
+      executor?.start();
       retention.start();
       log.info({ concurrency: config.workerConcurrency }, "projector started");
     },
     close: () =>
       closeInOrder([
         () => retention.close(),
+        () => executor?.close(),
         () => projector.close(),
         () => enricher?.close(),
         () => redis.disconnect(),

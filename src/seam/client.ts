@@ -77,8 +77,9 @@ type HttpFailure = {
 const isHttpFailure = (error: unknown): error is HttpFailure =>
   typeof error === "object" && error !== null && "isAxiosError" in error;
 
-const retryAfterOf = (error: HttpFailure): number | undefined => {
-  const headers = error.response?.headers as Record<string, unknown> | undefined;
+export const retryAfterOf = (error: unknown): number | undefined => {
+  if (typeof error !== "object" || error === null) return undefined;
+  const headers = (error as HttpFailure).response?.headers as Record<string, unknown> | undefined;
   return parseRetryAfter(headers?.["retry-after"], Date.now());
 };
 

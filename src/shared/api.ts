@@ -1,6 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { AppError, ERROR_CODES } from "../errors.js";
-import { resourceTypes } from "./resources.js";
+import {
+  executionStatuses,
+  executionSteps,
+  executionStrategies,
+  resourceTypes,
+} from "./resources.js";
 
 /**
  * The pieces of the HTTP contract every route shares (docs/api.md): the error envelope and
@@ -55,6 +60,25 @@ export const identityParams = z.object({
 /** The `/v1` path of one user identity, as the OpenAPI document writes it. */
 export const IDENTITY_PATH = "/v1/user_identities/{user_identity_id}";
 
+const executionSchema = z
+  .object({
+    strategy: z.enum(executionStrategies),
+    status: z.enum(executionStatuses),
+    step: z.enum(executionSteps).nullable().openapi({
+      description: "The step in hand; null once completed; when failed, the step it failed in.",
+    }),
+    started_at: z.string().openapi({ format: "date-time" }),
+    finished_at: z.string().nullable().openapi({ format: "date-time" }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable().openapi({
+      description:
+        "Why it failed: `seam_api_unauthorized`, `seam_api_rejected`, `seam_api_unavailable` or `seam_resource_not_deleted`.",
+    }),
+  })
+  .nullable()
+  .openapi("Execution", {
+    description: 'The deletion carried out in Seam (`"execute": true`); null without one.',
+  });
+
 export const readinessSchema = z
   .object({
     user_identity_id: z.string().uuid(),
@@ -69,6 +93,7 @@ export const readinessSchema = z
         status: z.enum(["pending", "ready"]),
         requested_at: z.string().openapi({ format: "date-time" }),
         ready_at: z.string().nullable().openapi({ format: "date-time" }),
+        execution: executionSchema,
       })
       .nullable()
       .openapi("Deletion", { description: "Null until a deletion is requested." }),

@@ -11,3 +11,24 @@ export const resourceTypes = [
 ] as const;
 
 export type ResourceType = (typeof resourceTypes)[number];
+
+/** The steps of an execution (docs/api.md, CONTRACT §8), in the stepwise order. */
+export const executionSteps = [
+  "client_sessions",
+  "acs_credentials",
+  "acs_users",
+  "enrollment_automations",
+  "phones",
+  "user_identity",
+] as const;
+
+export type ExecutionStep = (typeof executionSteps)[number];
+
+export const executionStrategies = ["stepwise", "cascade"] as const;
+export type ExecutionStrategy = (typeof executionStrategies)[number];
+
+export const executionStatuses = ["running", "completed", "failed"] as const;
+export type ExecutionStatus = (typeof executionStatuses)[number];
+
+/** What an execution calls Seam about: a resource, or the identity itself (its last step). */
+export type CallTarget = ResourceType | "user_identity";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
-import type { Readiness } from "../shared/readiness.js";
+import type { Execution, Readiness } from "../shared/readiness.js";
 
 export type ReadinessRow = {
   user_identity_id: string;
@@ -8,6 +8,13 @@ export type ReadinessRow = {
   status: NonNullable<Readiness["deletion"]>["status"] | null;
   requested_at: string | null;
   ready_at: string | null;
+  strategy: Execution["strategy"] | null;
+  execution_status: Execution["status"] | null;
+  step: Execution["step"];
+  started_at: string | null;
+  finished_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
 };
 
 /** ISO 8601 in UTC with milliseconds, the way JSON dates usually look. */
@@ -16,7 +23,7 @@ const isoUtc = (column: string) =>
 
 /**
  * One row per identity (unnest yields one per id, known or not): its blockers, the resources
- * linked to it whose deletion has not been projected, and its deletion request. One statement,
+ * linked to it whose deletion has not been projected, and its deletion request and its execution. One statement,
  * so blockers and deletion come from one snapshot (they agree: both are written under the
  * identity lock).
  */
@@ -31,7 +38,12 @@ export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
                      where r.user_identity_id = i.id and r.state <> 'deleted'), '[]'::json) as blockers,
            d.status,
            ${isoUtc("d.requested_at")} as requested_at,
-           ${isoUtc("d.ready_at")} as ready_at
+           ${isoUtc("d.ready_at")} as ready_at,
+           e.strategy, e.status as execution_status, e.step,
+           ${isoUtc("e.started_at")} as started_at,
+           ${isoUtc("e.finished_at")} as finished_at,
+           e.error_code, e.error_message
     from unnest(${arrayParam(identityIds)}::uuid[]) as i(id)
-    left join pending_deletions d on d.user_identity_id = i.id`,
+    left join pending_deletions d on d.user_identity_id = i.id
+    left join executions e on e.user_identity_id = i.id`,
   );

@@ -15,6 +15,7 @@ const state = (id: string, ready: boolean): Readiness => ({
     status: ready ? "ready" : "pending",
     requested_at: "2026-01-01T00:00:00.000Z",
     ready_at: null,
+    execution: null,
   },
 });
 

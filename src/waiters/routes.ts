@@ -26,7 +26,7 @@ const getDeletion = createRoute({
   path: `${IDENTITY_PATH}/deletion`,
   summary: "Wait until the deletion is ready (long-poll)",
   description:
-    "Answers at once when the deletion is ready, otherwise as soon as it becomes ready (or is cancelled: `deletion` is then null), otherwise after `wait` seconds with the current readiness. Woken by Postgres notifications; no query runs while it waits.",
+    "Answers at once when the deletion is ready (with an execution: when the execution has ended, completed or failed), otherwise as soon as it is (or is cancelled: `deletion` is then null), otherwise after `wait` seconds with the current readiness. Woken by Postgres notifications; no query runs while it waits.",
   security: bearerSecurity,
   request: { params: identityParams, query: waitQuery },
   responses: {
@@ -41,7 +41,7 @@ const getDeletionEvents = createRoute({
   path: `${IDENTITY_PATH}/deletion/events`,
   summary: "Follow the deletion as Server-Sent Events",
   description:
-    "One `readiness` event at once and one whenever the readiness object changes; the stream ends after the event that says `ready`, or after a cancel (`deletion` null).",
+    "One `readiness` event at once and one whenever the readiness object changes; the stream ends after the event that says `ready` (with an execution: that it ended), or after a cancel (`deletion` null).",
   security: bearerSecurity,
   request: { params: identityParams },
   responses: {

@@ -6,9 +6,15 @@ export type WaitDeps = {
   readOne: (identityId: string) => Promise<Readiness>;
 };
 
-/** A wait is over once the deletion is ready or gone (cancelled). */
-const settled = (readiness: Readiness) =>
-  readiness.deletion === null || readiness.deletion.status === "ready";
+/**
+ * A wait is over once the deletion is gone (cancelled) or ready; with an execution (CONTRACT
+ * §8), once the execution has ended, completed or failed.
+ */
+const settled = ({ deletion }: Readiness) => {
+  if (deletion === null) return true;
+  if (deletion.execution !== null) return deletion.execution.status !== "running";
+  return deletion.status === "ready";
+};
 
 type OpenWait = { waiter: Waiter; current: Readiness };
 

@@ -1,0 +1,136 @@
+import type { Tx } from "../db/client.js";
+import type { CallTarget, ExecutionStep, ExecutionStrategy } from "../shared/resources.js";
+import { type RunningExecutionRow, selectRunningExecutions } from "../sql/select-executions.js";
+import {
+  completeExecutionCalls,
+  insertExecutionCalls,
+  type NewCall,
+  updateExecutions,
+} from "../sql/write-execution-plans.js";
+import { type CallState, plan } from "./plan.js";
+
+export type AdvanceOptions = {
+  /** EXECUTION_EVENT_TIMEOUT_MS: how long an awaited deletion event is waited for. */
+  eventTimeoutMs: number;
+  now?: () => number;
+};
+
+/** A call to hand to the Seam-call queue (docs/architecture.md): a delete, or a timeout check. */
+export type CallJobKey = { type: CallTarget; id: string; round: number };
+
+/**
+ * What a committed advance leaves to do outside Postgres: the calls to make, the timeout
+ * checks to schedule, and, for logs and metrics, how the execution moved.
+ */
+export type FollowUp = {
+  identityId: string;
+  executionId: string;
+  strategy: ExecutionStrategy;
+  step: ExecutionStep | null;
+  status: "running" | "completed";
+  /** The step before this advance, and when it had started (ISO 8601), when the step moved. */
+  left: { step: ExecutionStep | null; startedAt: string | null } | undefined;
+  calls: CallJobKey[];
+  checks: (CallJobKey & { deadlineAt: string })[];
+};
+
+/**
+ * Brings the running executions of these identities up to date with what Postgres now holds
+ * (execution/plan.ts), in the caller's transaction: the one that projected a deletion, recorded
+ * a Seam answer, or started the execution, so that a step moves in the same commit as what
+ * completed it. Run it holding lockIdentities. Returns what is to be done once it commits:
+ * every call still to make is returned each time, and the queue drops a call already queued
+ * (its job id is the call's), so running it again after a crash loses nothing and repeats
+ * nothing.
+ */
+export const advanceExecutions = async (
+  tx: Tx,
+  identityIds: string[],
+  options: AdvanceOptions,
+): Promise<FollowUp[]> => {
+  if (identityIds.length === 0) return [];
+  const rows = await selectRunningExecutions(tx, identityIds);
+  if (rows.length === 0) return [];
+  const now = options.now?.() ?? Date.now();
+  const deadline = new Date(now + options.eventTimeoutMs).toISOString();
+  const updates: Parameters<typeof updateExecutions>[1] = [];
+  const inserts: NewCall[] = [];
+  const completed: Parameters<typeof completeExecutionCalls>[1] = [];
+  const followUps = rows.map((row) => {
+    const next = plan({
+      identityId: row.user_identity_id,
+      strategy: row.strategy,
+      step: row.step,
+      calls: row.calls,
+      live: row.live,
+    });
+    const stepChanged = next.step !== row.step || next.status !== "running";
+    if (stepChanged || row.step === null) {
+      updates.push({
+        identityId: row.user_identity_id,
+        step: next.step,
+        status: next.status,
+        stepChanged,
+      });
+    }
+    for (const call of next.insert) {
+      inserts.push({
+        identityId: row.user_identity_id,
+        ...call,
+        deadlineAt: call.state === "awaiting" ? deadline : null,
+      });
+    }
+    for (const call of next.done) completed.push({ identityId: row.user_identity_id, ...call });
+    return toFollowUp(row, next, deadline, stepChanged);
+  });
+  // Sent together: postgres.js pipelines what is issued before it is awaited.
+  await Promise.all([
+    completed.length > 0 ? completeExecutionCalls(tx, completed).execute() : undefined,
+    inserts.length > 0 ? insertExecutionCalls(tx, inserts).execute() : undefined,
+    updates.length > 0 ? updateExecutions(tx, updates).execute() : undefined,
+  ]);
+  return followUps;
+};
+
+const toFollowUp = (
+  row: RunningExecutionRow,
+  next: ReturnType<typeof plan>,
+  deadline: string,
+  stepChanged: boolean,
+): FollowUp => {
+  const states = new Map<string, { state: CallState; round: number; deadlineAt: string | null }>();
+  for (const call of row.calls) {
+    states.set(`${call.type}/${call.id}`, { ...call, deadlineAt: call.deadline_at });
+  }
+  for (const call of next.done)
+    states.set(`${call.type}/${call.id}`, { state: "done", round: 0, deadlineAt: null });
+  for (const call of next.insert) {
+    states.set(`${call.type}/${call.id}`, {
+      state: call.state,
+      round: 0,
+      deadlineAt: call.state === "awaiting" ? deadline : null,
+    });
+  }
+  const calls: FollowUp["calls"] = [];
+  const checks: FollowUp["checks"] = [];
+  if (next.status === "running") {
+    for (const [key, call] of states) {
+      const [type, id] = key.split("/") as [CallTarget, string];
+      if (call.state === "pending" || call.state === "calling")
+        calls.push({ type, id, round: call.round });
+      if (call.state === "awaiting" && call.deadlineAt !== null) {
+        checks.push({ type, id, round: call.round, deadlineAt: call.deadlineAt });
+      }
+    }
+  }
+  return {
+    identityId: row.user_identity_id,
+    executionId: row.execution_id,
+    strategy: row.strategy,
+    step: next.step,
+    status: next.status,
+    left: stepChanged ? { step: row.step, startedAt: row.step_started_at } : undefined,
+    calls,
+    checks,
+  };
+};

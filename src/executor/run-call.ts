@@ -1,0 +1,288 @@
+import { createHash } from "node:crypto";
+import type { Db, Tx } from "../db/client.js";
+import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
+import { AWAITED } from "../execution/plan.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { applyBatch } from "../projector/apply.js";
+import { deletionEventOf } from "../projector/evolve.js";
+import type { SeamCallOutcome, SeamCalls } from "../seam/calls.js";
+import type { ResourceType } from "../shared/resources.js";
+import {
+  type CallForJob,
+  type CallUpdate,
+  selectCallForJob,
+  updateExecutionCall,
+} from "../sql/execution-calls.js";
+import { failExecution } from "../sql/fail-execution.js";
+import { lockIdentities } from "../sql/lock-identities.js";
+import type { FollowUpHandler } from "./follow-up.js";
+import type { CallJob } from "./queue.js";
+
+/** CONTRACT §8: a resource a third `get` still finds fails the execution. */
+export const MAX_CHECKS = 3;
+/** CONTRACT §8: a call Seam keeps answering 429 or 5xx is retried this long, then fails. */
+export const RETRY_WINDOW_MS = 10 * 60 * 1000;
+
+export type RunCallDeps = {
+  db: Db;
+  calls: SeamCalls;
+  advance: AdvanceOptions;
+  followUp: FollowUpHandler;
+  metrics: Pick<Metrics, "seamCalls" | "executions">;
+  now?: () => number;
+};
+
+/**
+ * What became of a job. `retry`: Seam answered 429 or 5xx, and the job is to run again after
+ * `delayMs` (the worker moves it to the delayed set).
+ */
+export type CallResult =
+  | { kind: "stale" | "skipped" | "answered" | "failed" | "reconciled" }
+  | { kind: "retry"; delayMs: number };
+
+const keyOf = (job: CallJob) => ({
+  identityId: job.identityId,
+  executionId: job.executionId,
+  type: job.type,
+  id: job.id,
+});
+
+/** Reads the job's call under the identity's lock; undefined when the job has nothing to do. */
+const lockCall = async (tx: Tx, job: CallJob): Promise<CallForJob | undefined> => {
+  await lockIdentities(tx, [job.identityId]);
+  const [call] = await selectCallForJob(tx, keyOf(job));
+  if (call === undefined || call.round !== job.round) return undefined;
+  return call;
+};
+
+/** A call's update with nothing counted and no answer, unless `fields` says otherwise. */
+const callUpdate = (
+  job: CallJob,
+  fields: Pick<CallUpdate, "state" | "round"> & Partial<CallUpdate>,
+): CallUpdate => ({
+  ...keyOf(job),
+  answer: null,
+  addDeleteCalls: 0,
+  addGetCalls: 0,
+  deadlineAt: null,
+  ...fields,
+});
+
+/** Backoff for retry `n` (1-based): 1 s doubling to 60 s, never sooner than Retry-After. */
+const backoffMs = (retries: number, retryAfterMs: number | undefined) =>
+  Math.max(Math.min(1000 * 2 ** (retries - 1), 60_000), retryAfterMs ?? 0);
+
+const describe = (outcome: SeamCallOutcome) =>
+  outcome.kind === "ok" ? "200" : outcome.kind === "not_found" ? "404" : outcome.kind;
+
+/**
+ * Runs one job of the Seam-call queue (CONTRACT §8). Each job is a short transaction to claim
+ * the call (and record it as sent), the Seam call outside any transaction, then a transaction
+ * to record the answer and advance the execution. A job killed mid-way is run again by BullMQ:
+ * a delete recorded as sent but not answered is sent once more, which Seam takes as done.
+ */
+export const createCallRunner = (deps: RunCallDeps) => {
+  const now = deps.now ?? Date.now;
+
+  /** Records the answer and advances, in one transaction; then queues what is left. */
+  const record = async (
+    job: CallJob,
+    change: (call: CallForJob) => Parameters<typeof updateExecutionCall>[1] | undefined,
+  ) => {
+    const followUps = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      if (call === undefined) return [] as FollowUp[];
+      const update = change(call);
+      if (update) await updateExecutionCall(tx, update);
+      return advanceExecutions(tx, [job.identityId], deps.advance);
+    });
+    await deps.followUp(followUps);
+  };
+
+  const fail = async (job: CallJob, code: string, message: string): Promise<CallResult> => {
+    const failed = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      if (call === undefined) return false;
+      // Back to pending: a resumed execution makes this call again.
+      await updateExecutionCall(
+        tx,
+        callUpdate(job, {
+          state: "pending",
+          round: call.round,
+        }),
+      );
+      return (
+        (await failExecution(tx, job.identityId, job.executionId, { code, message })).length > 0
+      );
+    });
+    if (failed) deps.metrics.executions.inc({ status: "failed" });
+    return { kind: failed ? "failed" : "stale" };
+  };
+
+  /**
+   * Seam answered 404 for a resource: it is gone. Recorded as its deletion event would be, with
+   * the source `reconciled`, so readiness, waiters and the execution follow as for a webhook.
+   */
+  const reconcile = async (job: CallJob & { type: ResourceType }, workspaceId: string | null) => {
+    const at = new Date(now()).toISOString();
+    const eventType = deletionEventOf(job.type);
+    const payload = JSON.stringify({
+      reconciled: true,
+      event_type: eventType,
+      resource_type: job.type,
+      resource_id: job.id,
+      route: deps.calls.route(job.action === "check" ? "get" : "delete", job.type),
+      seam_status: 404,
+      occurred_at: at,
+    });
+    const eventId = `reconciled-${job.type}-${job.id}`;
+    const { followUps } = await applyBatch(
+      deps.db,
+      [
+        {
+          kind: "projected",
+          record: {
+            eventId,
+            eventType,
+            workspaceId: workspaceId ?? "",
+            occurredAt: at,
+            receivedAt: at,
+            source: "reconciled",
+            payload,
+            payloadSha256: createHash("sha256").update(payload).digest("hex"),
+          },
+          change: {
+            type: job.type,
+            id: job.id,
+            workspaceId: workspaceId ?? "",
+            state: "deleted",
+            eventId,
+            eventType,
+            occurredAt: Date.parse(at),
+          },
+        },
+      ],
+      { advance: deps.advance },
+    );
+    await deps.followUp(followUps);
+  };
+
+  /** Seam failed: retry within the window (honouring Retry-After), or fail the execution. */
+  const onFailure = async (
+    job: CallJob,
+    outcome: Exclude<SeamCallOutcome, { kind: "ok" | "not_found" }>,
+    firstTriedAt: number,
+  ): Promise<CallResult> => {
+    if (outcome.kind === "unauthorized") return fail(job, "seam_api_unauthorized", outcome.message);
+    if (outcome.kind === "rejected") return fail(job, "seam_api_rejected", outcome.message);
+    if (now() - firstTriedAt >= RETRY_WINDOW_MS) {
+      return fail(job, "seam_api_unavailable", outcome.message);
+    }
+    return { kind: "retry", delayMs: backoffMs((job.retries ?? 0) + 1, outcome.retryAfterMs) };
+  };
+
+  const runDelete = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
+    const claim = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      if (call === undefined || call.state === "awaiting" || call.state === "done") {
+        return { kind: "stale" as const };
+      }
+      if (job.type !== "user_identity" && call.resource_state === "deleted") {
+        // Reported deleted before we called (Seam's cascade, another app): nothing to call.
+        return {
+          kind: "skipped" as const,
+          followUps: await advanceExecutions(tx, [job.identityId], deps.advance),
+        };
+      }
+      await updateExecutionCall(
+        tx,
+        callUpdate(job, {
+          state: "calling",
+          round: call.round,
+          addDeleteCalls: 1,
+        }),
+      );
+      return { kind: "call" as const, workspaceId: call.workspace_id };
+    });
+    if (claim.kind === "stale") return claim;
+    if (claim.kind === "skipped") {
+      await deps.followUp(claim.followUps);
+      return { kind: "skipped" };
+    }
+    const outcome = await deps.calls.delete(job.type, job.id);
+    deps.metrics.seamCalls.inc({
+      route: deps.calls.route("delete", job.type),
+      outcome: outcome.kind,
+    });
+    if (outcome.kind === "ok" || (outcome.kind === "not_found" && job.type === "user_identity")) {
+      const awaited = AWAITED.has(job.type) && outcome.kind === "ok";
+      await record(job, (call) =>
+        callUpdate(job, {
+          // The deletion event may have been projected while the call was out: done stays done.
+          state: call.state === "done" ? "done" : awaited ? "awaiting" : "done",
+          round: call.round,
+          answer: describe(outcome),
+          deadlineAt: awaited ? new Date(now() + deps.advance.eventTimeoutMs).toISOString() : null,
+        }),
+      );
+      return { kind: "answered" };
+    }
+    if (outcome.kind === "not_found") {
+      // Already gone (CONTRACT §8): done, and recorded as deleted so readiness agrees.
+      await reconcile(job as CallJob & { type: ResourceType }, claim.workspaceId);
+      return { kind: "reconciled" };
+    }
+    return onFailure(job, outcome, firstTriedAt);
+  };
+
+  /** The timeout fallback: the awaited event is overdue, so Seam is asked once. */
+  const runCheck = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
+    const claim = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      if (call === undefined || call.state !== "awaiting" || call.resource_state === "deleted") {
+        return undefined;
+      }
+      await updateExecutionCall(
+        tx,
+        callUpdate(job, {
+          state: "awaiting",
+          round: call.round,
+          addGetCalls: 1,
+        }),
+      );
+      return call;
+    });
+    if (claim === undefined || job.type === "user_identity") return { kind: "stale" };
+    const outcome = await deps.calls.get(job.type, job.id);
+    deps.metrics.seamCalls.inc({ route: deps.calls.route("get", job.type), outcome: outcome.kind });
+    if (outcome.kind === "not_found") {
+      await reconcile(job as CallJob & { type: ResourceType }, claim.workspace_id);
+      return { kind: "reconciled" };
+    }
+    if (outcome.kind !== "ok") return onFailure(job, outcome, firstTriedAt);
+    // Still there: after the third get that finds it, the execution fails; else delete again.
+    if (claim.get_calls + 1 >= MAX_CHECKS) {
+      return fail(
+        job,
+        "seam_resource_not_deleted",
+        `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
+      );
+    }
+    await record(job, (call) =>
+      callUpdate(job, {
+        state: "pending",
+        round: call.round + 1,
+        answer: "200",
+      }),
+    );
+    return { kind: "answered" };
+  };
+
+  return {
+    /** `firstTriedAt`: when the job was first run (its retry window starts there). */
+    run: (job: CallJob, firstTriedAt: number) =>
+      job.action === "delete" ? runDelete(job, firstTriedAt) : runCheck(job, firstTriedAt),
+  };
+};
+
+export type CallRunner = ReturnType<typeof createCallRunner>;

@@ -1,0 +1,52 @@
+import { sql } from "drizzle-orm";
+import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import type {
+  CallTarget,
+  ExecutionStep,
+  ExecutionStrategy,
+  ResourceType,
+} from "../shared/resources.js";
+
+export type ExecutionCallRow = {
+  type: CallTarget;
+  id: string;
+  step: ExecutionStep;
+  state: "pending" | "calling" | "awaiting" | "done";
+  round: number;
+  deadline_at: string | null;
+};
+
+export type RunningExecutionRow = {
+  user_identity_id: string;
+  execution_id: string;
+  strategy: ExecutionStrategy;
+  step: ExecutionStep | null;
+  step_started_at: string | null;
+  calls: ExecutionCallRow[];
+  /** The identity's linked resources whose deletion has not been projected. */
+  live: { type: ResourceType; id: string }[];
+};
+
+/**
+ * The running executions of these identities, locked, each with its calls and the identity's
+ * live resources: what execution/plan.ts decides from. Run it holding lockIdentities.
+ */
+export const selectRunningExecutions = (tx: Tx, identityIds: string[]) =>
+  runPrepared<RunningExecutionRow>(
+    tx,
+    sql`
+    select e.user_identity_id::text, e.execution_id::text, e.strategy, e.step,
+           e.step_started_at::text,
+           coalesce((select json_agg(json_build_object(
+                       'type', c.resource_type, 'id', c.resource_id, 'step', c.step,
+                       'state', c.state, 'round', c.round, 'deadline_at', c.deadline_at))
+                     from execution_calls c where c.user_identity_id = e.user_identity_id),
+                    '[]'::json) as calls,
+           coalesce((select json_agg(json_build_object('type', r.resource_type, 'id', r.resource_id))
+                     from resources r
+                     where r.user_identity_id = e.user_identity_id and r.state <> 'deleted'),
+                    '[]'::json) as live
+    from executions e
+    where e.user_identity_id = any(${arrayParam(identityIds)}::uuid[]) and e.status = 'running'
+    for update of e`,
+  );
