@@ -1,9 +1,10 @@
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Presets, SingleBar } from "cli-progress";
-import { ConfigError, LOCAL_WEBHOOK_SECRET, loadConfig } from "./config.js";
+import { ConfigError, LOCAL_API_TOKEN, LOCAL_WEBHOOK_SECRET, loadConfig } from "./config.js";
 import { ensureDatabase, migrateDatabase } from "./db/migrate.js";
 import { AppError, toError } from "./errors.js";
+import { type DeleteIdentityCommand, runDeleteIdentity } from "./executor/delete-identity-cli.js";
 import { FixtureError, readFixture } from "./replay/fixture.js";
 import { type ReplayOptions, type ReplaySummary, replay } from "./replay/replay.js";
 import type { EventsFilter } from "./seam/api.js";
@@ -15,10 +16,12 @@ import {
 } from "./seam/backfill.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
+const DEFAULT_SERVICE_URL = "http://127.0.0.1:3000";
 
 const USAGE = `Usage:
   npm run cli -- replay <file.jsonl> [options]
   npm run cli -- backfill --since <time> [--until <time>] [--limit <n>]
+  npm run cli -- delete-identity <user_identity_id> [--strategy cascade] [--no-wait]
   npm run cli -- migrate
 
 replay   Signs each event of a JSON Lines fixture (one Seam event a line) as Svix does and
@@ -38,6 +41,14 @@ backfill Reads the Seam API's /events/list from --since to --until (default: now
   --limit <n>          events per request (default 500, Seam's own default)
   --acs-user <id>      only that ACS user's events (also --user-identity, --acs-credential)
 
+delete-identity  Asks the running service to carry out the identity's deletion in Seam
+         ("execute": true; the service needs SEAM_API_KEY) and shows it step by step until it
+         ends. Exit status 0 completed, 1 failed or canceled.
+  --strategy <s>       stepwise (default: Seam's guide, step by step) or cascade
+  --no-wait            start it and return at once
+  --url <url>          the service (default ${DEFAULT_SERVICE_URL})
+  --token <token>      an API token (default: $API_TOKEN, else the local development token)
+
 migrate  Creates the database of DATABASE_URL if it is missing and applies the migrations.
 
 Exit status: 0 done, 1 a delivery or the command failed, 2 bad arguments.
@@ -50,6 +61,7 @@ export class UsageError extends Error {
 export type Command =
   | { kind: "help" }
   | { kind: "migrate" }
+  | DeleteIdentityCommand
   | { kind: "backfill"; since: Date; until: Date; limit?: number; filter?: EventsFilter }
   | {
       kind: "replay";
@@ -113,8 +125,58 @@ const parseBackfill = (args: string[], now: Date): Command => {
   return { kind: "backfill", since, until, ...optional };
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const parseDeleteIdentity = (args: string[], env: Record<string, string | undefined>): Command => {
+  let parsed: ReturnType<typeof parseDeleteArgs>;
+  try {
+    parsed = parseDeleteArgs(args);
+  } catch (error) {
+    throw new UsageError(toError(error).message);
+  }
+  const { values, positionals } = parsed;
+  const [identityId, ...extra] = positionals;
+  if (identityId === undefined || extra.length > 0) {
+    throw new UsageError("delete-identity takes one user identity id");
+  }
+  if (!UUID.test(identityId)) {
+    throw new UsageError(`the user identity id must be a UUID, not "${identityId}"`);
+  }
+  const strategy = values.strategy ?? "stepwise";
+  if (strategy !== "stepwise" && strategy !== "cascade") {
+    throw new UsageError(`--strategy must be stepwise or cascade, not "${strategy}"`);
+  }
+  const url = values.url ?? DEFAULT_SERVICE_URL;
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must be an http(s) URL, not "${url}"`);
+  return {
+    kind: "delete-identity",
+    identityId: identityId.toLowerCase(),
+    strategy,
+    wait: values["no-wait"] !== true,
+    url,
+    token: values.token ?? env.API_TOKEN ?? LOCAL_API_TOKEN,
+  };
+};
+
+const parseDeleteArgs = (args: string[]) =>
+  parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      strategy: { type: "string" },
+      "no-wait": { type: "boolean" },
+      url: { type: "string" },
+      token: { type: "string" },
+    },
+  });
+
 /** Pure: reads the command line (without node and the script) or throws a UsageError. */
-export const parseCommand = (argv: string[], now: Date = new Date()): Command => {
+export const parseCommand = (
+  argv: string[],
+  now: Date = new Date(),
+  env: Record<string, string | undefined> = process.env,
+): Command => {
   let parsed: ReturnType<typeof parseReplayArgs>;
   const [command, ...rest] = argv;
   if (command === undefined || command === "help" || command === "--help" || command === "-h") {
@@ -126,6 +188,7 @@ export const parseCommand = (argv: string[], now: Date = new Date()): Command =>
     return { kind: "migrate" };
   }
   if (command === "backfill") return parseBackfill(rest, now);
+  if (command === "delete-identity") return parseDeleteIdentity(rest, env);
   if (command !== "replay") throw new UsageError(`unknown command "${command}"`);
   try {
     parsed = parseReplayArgs(rest);
@@ -264,6 +327,8 @@ export const runCli = async (argv: string[]): Promise<number> => {
         return await runMigrate();
       case "replay":
         return await runReplay(command);
+      case "delete-identity":
+        return await runDeleteIdentity(command);
       case "backfill":
         // Loaded on use: @seamapi/http takes about a second to import.
         return await (await import("./seam/backfill-cli.js")).runBackfill(command);
