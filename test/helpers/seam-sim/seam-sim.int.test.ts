@@ -23,7 +23,8 @@ describe("the Seam simulator through @seamapi/http", () => {
   beforeAll(async () => {
     receiver = await startWebhookReceiver(LOCAL_WEBHOOK_SECRET);
     sim = await startSeamSim({
-      deleteDelayMs: [5, 30],
+      // Long enough for a get right after a delete to find the resource still being deleted.
+      deleteDelayMs: [100, 150],
       webhook: { url: receiver.url, secret: receiver.secret },
     });
     seam = new SeamHttp({ apiKey: sim.apiKey, endpoint: sim.url, isUndocumentedApiEnabled: true });
