@@ -1,6 +1,6 @@
-import { isSeamHttpApiError, SeamHttp } from "@seamapi/http/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../wait-for.js";
+import { createSimClient, seamErrorOf } from "./client.js";
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
 import { type SeamSim, type SeamSimOptions, startSeamSim } from "./server.js";
 
@@ -25,22 +25,8 @@ const start = async (options: SeamSimOptions = {}, answer?: (attempt: number) =>
     ...options,
   });
   open.push({ sim, receiver });
-  const seam = new SeamHttp({
-    apiKey: sim.apiKey,
-    endpoint: sim.url,
-    isUndocumentedApiEnabled: true,
-  });
+  const seam = createSimClient(sim);
   return { sim, receiver, seam };
-};
-
-const failureOf = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSeamHttpApiError(error))
-    throw new Error(`expected a Seam API error, got ${String(error)}`);
-  return { status: error.statusCode, code: error.code };
 };
 
 describe("the Seam simulator's faults", () => {
@@ -127,7 +113,7 @@ describe("the Seam simulator's faults", () => {
     const { sim, seam } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     const acsUserId = String(identity.acs_user_ids[0]);
-    expect(await failureOf(seam.acs.users.delete({ acs_user_id: acsUserId }))).toEqual({
+    expect(await seamErrorOf(seam.acs.users.delete({ acs_user_id: acsUserId }))).toEqual({
       status: 400,
       code: "acs_user_has_acs_credentials",
     });
@@ -135,7 +121,7 @@ describe("the Seam simulator's faults", () => {
     await seam.acs.credentials.delete({
       acs_credential_id: String(identity.acs_credential_ids[0]),
     });
-    expect((await failureOf(seam.acs.users.delete({ acs_user_id: acsUserId }))).status).toBe(400);
+    expect((await seamErrorOf(seam.acs.users.delete({ acs_user_id: acsUserId }))).status).toBe(400);
     await sim.settled();
     await seam.acs.users.delete({ acs_user_id: acsUserId });
     await sim.settled();
@@ -153,7 +139,7 @@ describe("the Seam simulator's faults", () => {
     const { sim, receiver, seam } = await start();
     const identity = sim.seedIdentity();
     const id = { user_identity_id: identity.user_identity_id };
-    expect(await failureOf(seam.userIdentities.delete(id))).toEqual({
+    expect(await seamErrorOf(seam.userIdentities.delete(id))).toEqual({
       status: 400,
       code: "user_identity_has_acs_resources",
     });

@@ -1,25 +1,14 @@
-import { isSeamHttpApiError, SeamHttp } from "@seamapi/http/connect";
 import { schemas } from "@seamapi/types/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_WEBHOOK_SECRET } from "../../../src/config.js";
+import { createSimClient, seamErrorOf } from "./client.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
 import { type SeamSim, startSeamSim } from "./server.js";
-
-/** The Seam error a call failed with (the test fails if it succeeded). */
-const seamErrorOf = async (promise: Promise<unknown>) => {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!isSeamHttpApiError(error))
-    throw new Error(`expected a Seam API error, got ${String(error)}`);
-  return { status: error.statusCode, code: error.code };
-};
 
 describe("the Seam simulator through @seamapi/http", () => {
   let sim: SeamSim;
   let receiver: WebhookReceiver;
-  let seam: SeamHttp;
+  let seam: ReturnType<typeof createSimClient>;
   beforeAll(async () => {
     receiver = await startWebhookReceiver(LOCAL_WEBHOOK_SECRET);
     sim = await startSeamSim({
@@ -27,7 +16,7 @@ describe("the Seam simulator through @seamapi/http", () => {
       deleteDelayMs: [100, 150],
       webhook: { url: receiver.url, secret: receiver.secret },
     });
-    seam = new SeamHttp({ apiKey: sim.apiKey, endpoint: sim.url, isUndocumentedApiEnabled: true });
+    seam = createSimClient(sim);
   });
   afterAll(async () => {
     await sim?.close();
