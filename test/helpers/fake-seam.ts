@@ -4,8 +4,17 @@
  */
 import { type SeamSim, type SeamSimOptions, startSeamSim } from "./seam-sim/server.js";
 
+/**
+ * A scripted answer for a route's next request (kept under this name for tests to come).
+ * @public
+ */
 export type { Fault } from "./seam-sim/server.js";
 export type { FakeIdentity } from "./seam-sim/workspace.js";
+
+/**
+ * The options of startFakeSeam (kept under this name for tests to come).
+ * @public
+ */
 export type FakeSeamOptions = SeamSimOptions;
 export type FakeSeam = SeamSim;
 export const startFakeSeam = startSeamSim;

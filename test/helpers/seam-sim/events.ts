@@ -25,7 +25,7 @@ export type DeletableType =
   | "phone";
 
 /** Per resource type: the event that reports its deletion and the event field naming it. */
-export const DELETION_EVENTS = {
+const DELETION_EVENTS = {
   client_session: { eventType: "client_session.deleted", idField: "client_session_id" },
   acs_credential: { eventType: "acs_credential.deleted", idField: "acs_credential_id" },
   acs_user: { eventType: "acs_user.deleted", idField: "acs_user_id" },

@@ -15,7 +15,7 @@ export type SimResourceType =
   | "client_session";
 
 /** `being_deleted`: a delete was accepted and has not completed yet (Seam still shows it). */
-export type ResourceState = "live" | "being_deleted" | "deleted";
+type ResourceState = "live" | "being_deleted" | "deleted";
 
 export type SimResource = {
   type: SimResourceType;

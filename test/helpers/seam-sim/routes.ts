@@ -16,7 +16,7 @@ import { notFound, type SeamFailure, type Workspace } from "./workspace.js";
  */
 
 export type Params = Record<string, unknown>;
-export type RouteAnswer = [status: number, body: unknown];
+type RouteAnswer = [status: number, body: unknown];
 export type Route = (params: Params) => RouteAnswer;
 
 export type RouteOptions = {
@@ -32,7 +32,7 @@ export type RouteOptions = {
 const EVENT_FILTERS = ["user_identity_id", "acs_user_id", "acs_credential_id"] as const;
 
 /** Seam's error answer: `{ error: { type, message, request_id } }`. */
-export const failure = (fault: SeamFailure, requestId: string): RouteAnswer => [
+const failure = (fault: SeamFailure, requestId: string): RouteAnswer => [
   fault.status,
   { error: { type: fault.type, message: fault.message, request_id: requestId } },
 ];

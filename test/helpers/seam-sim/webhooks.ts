@@ -13,7 +13,7 @@ import type { Scheduler } from "./scheduler.js";
 
 export type WebhookTarget = { url: string; secret: string };
 
-export type PostedWebhook = {
+type PostedWebhook = {
   eventType: string;
   eventId: string;
   /** The svix-id: a duplicate or a retry carries the same one, as Svix's redeliveries do. */
