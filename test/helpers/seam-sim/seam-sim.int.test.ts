@@ -166,6 +166,26 @@ describe("the Seam simulator through @seamapi/http", () => {
     expect(sim.calls("/phones/deactivate").at(-1)?.params).toEqual({ device_id: unknown });
   });
 
+  it("answers a GET with the parameters in its query, as Seam does", async () => {
+    const identity = sim.seedIdentity();
+    const get = (path: string) =>
+      fetch(`${sim.url}${path}`, { headers: { authorization: `Bearer ${sim.apiKey}` } });
+    const found = await get(`/phones/get?device_id=${identity.phone_ids[0]}`);
+    expect(found.status).toBe(200);
+    expect(((await found.json()) as { phone: { device_id: string } }).phone.device_id).toBe(
+      identity.phone_ids[0],
+    );
+    const missing = await get(`/user_identities/get?user_identity_id=${crypto.randomUUID()}`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { type: string } }).error.type).toBe(
+      "user_identity_not_found",
+    );
+    const wrongKey = await fetch(`${sim.url}/phones/list`, {
+      headers: { authorization: "Bearer seam_not_the_key" },
+    });
+    expect(wrongKey.status).toBe(401);
+  });
+
   it("logs completed deletions in /events/list, for a backfill of what a webhook missed", async () => {
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     const credentialId = String(identity.acs_credential_ids[0]);
