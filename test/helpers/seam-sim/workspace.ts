@@ -242,7 +242,7 @@ export const createWorkspace = (
     exists: (type: SimResourceType, id: string) => find(type, id) !== undefined,
     /** When its delete completed; undefined while it is not deleted. */
     deletedAt: (type: SimResourceType, id: string) => resources.get(key(type, id))?.deletedAt,
-    /** Delete calls naming `id`, whatever they answered. */
+    /** Delete calls naming `id`, whatever they answered (a scripted route fault answers first: not counted). */
     deleteCalls: (id: string) => deleteCallCounts.get(id) ?? 0,
     /** The resource's delete completes, but its webhook is never posted. */
     drop: (resourceId: string) => {
