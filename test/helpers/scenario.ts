@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { type FixtureEvent, parseFixture } from "../../src/replay/fixture.js";
+import {
+  buildDeletionEvent,
+  buildSeamEvent,
+  type DeletableType,
+  type SeamEventJson,
+} from "./seam-sim/events.js";
 
-/** A Seam event as Seam sends it (the fields @seamapi/types requires for each type). */
-export type SeamEventJson = Record<string, unknown> & {
-  event_id: string;
-  event_type: string;
-  workspace_id: string;
-  occurred_at: string;
-};
+export type { SeamEventJson } from "./seam-sim/events.js";
 
 type IdentityResources = {
   acs_user_ids: string[];
@@ -47,18 +47,12 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
   const acsSystemId = randomUUID();
   const connectedAccountId = randomUUID();
   let clock = (shape.start ?? new Date("2026-01-01T00:00:00.000Z")).getTime();
-  const event = (eventType: string, fields: Record<string, unknown>): SeamEventJson => {
+  const nextAt = () => {
     clock += 1000;
-    const at = new Date(clock).toISOString();
-    return {
-      event_id: randomUUID(),
-      workspace_id: workspaceId,
-      created_at: at,
-      occurred_at: at,
-      event_type: eventType,
-      ...fields,
-    };
+    return new Date(clock);
   };
+  const event = (eventType: string, fields: Record<string, unknown>): SeamEventJson =>
+    buildSeamEvent(eventType, fields, { workspaceId, at: nextAt() });
   const acs = { acs_system_id: acsSystemId, connected_account_id: connectedAccountId };
   const resources: IdentityResources = {
     acs_user_ids: [],
@@ -69,6 +63,8 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
   };
   const lifecycle: SeamEventJson[] = [];
   const deletions: SeamEventJson[] = [];
+  const deletion = (type: DeletableType, id: string) =>
+    deletions.push(buildDeletionEvent(type, id, { workspaceId, at: nextAt(), acs }));
 
   for (let u = 0; u < (shape.acsUsers ?? 2); u += 1) {
     const acsUserId = randomUUID();
@@ -103,17 +99,11 @@ export const buildIdentityScenario = (shape: ScenarioShape = {}): IdentityScenar
     resources.client_session_ids.push(randomUUID());
   }
 
-  for (const id of resources.client_session_ids)
-    deletions.push(event("client_session.deleted", { client_session_id: id }));
-  for (const id of resources.acs_credential_ids)
-    deletions.push(event("acs_credential.deleted", { ...acs, acs_credential_id: id }));
-  for (const id of resources.acs_user_ids)
-    deletions.push(event("acs_user.deleted", { ...acs, acs_user_id: id }));
-  for (const id of resources.enrollment_automation_ids) {
-    deletions.push(event("enrollment_automation.deleted", { enrollment_automation_id: id }));
-  }
-  for (const id of resources.phone_ids)
-    deletions.push(event("phone.deactivated", { device_id: id }));
+  for (const id of resources.client_session_ids) deletion("client_session", id);
+  for (const id of resources.acs_credential_ids) deletion("acs_credential", id);
+  for (const id of resources.acs_user_ids) deletion("acs_user", id);
+  for (const id of resources.enrollment_automation_ids) deletion("enrollment_automation", id);
+  for (const id of resources.phone_ids) deletion("phone", id);
 
   return {
     userIdentityId: randomUUID(),
