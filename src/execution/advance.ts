@@ -16,7 +16,7 @@ export type AdvanceOptions = {
 };
 
 /** A call to hand to the Seam-call queue (docs/architecture.md): a delete, or a timeout check. */
-export type CallJobKey = { type: CallTarget; id: string; round: number };
+type CallJobKey = { type: CallTarget; id: string; round: number };
 
 /**
  * What a committed advance leaves to do outside Postgres: the calls to make, the timeout

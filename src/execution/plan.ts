@@ -38,7 +38,7 @@ export type Plan = {
 };
 
 /** The resource type each stepwise step deletes; the identity's own step has none. */
-export const STEP_TYPE: Record<Exclude<ExecutionStep, "user_identity">, ResourceType> = {
+const STEP_TYPE: Record<Exclude<ExecutionStep, "user_identity">, ResourceType> = {
   client_sessions: "client_session",
   acs_credentials: "acs_credential",
   acs_users: "acs_user",

@@ -34,7 +34,7 @@ const counts = (readiness: Readiness) => {
 };
 
 /** Pure: the line that tells a change of the readiness object. */
-export const describeProgress = (readiness: Readiness): string => {
+const describeProgress = (readiness: Readiness): string => {
   const deletion = readiness.deletion;
   if (deletion === null) return "canceled: the deletion is gone";
   const execution = deletion.execution;

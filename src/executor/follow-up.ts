@@ -28,6 +28,7 @@ export const createFollowUp =
           (now() - Date.parse(startedAt)) / 1000,
         );
       }
+      if (left === null) metrics.executions.inc({ status: "started" });
       if (followUp.status === "completed") metrics.executions.inc({ status: "completed" });
       log.info(
         {

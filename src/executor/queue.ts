@@ -25,7 +25,7 @@ export type CallJob = {
 
 export type CallsQueue = Queue<CallJob>;
 
-export const callJobId = (job: CallJob) =>
+const callJobId = (job: CallJob) =>
   `${job.action}-${job.executionId}-${job.type}-${job.id}-${job.round}`;
 
 export const createCallsQueue = (connection: Redis, prefix: string): CallsQueue =>

@@ -19,9 +19,9 @@ import type { FollowUpHandler } from "./follow-up.js";
 import type { CallJob } from "./queue.js";
 
 /** CONTRACT §8: a resource a third `get` still finds fails the execution. */
-export const MAX_CHECKS = 3;
+const MAX_CHECKS = 3;
 /** CONTRACT §8: a call Seam keeps answering 429 or 5xx is retried this long, then fails. */
-export const RETRY_WINDOW_MS = 10 * 60 * 1000;
+const RETRY_WINDOW_MS = 10 * 60 * 1000;
 
 export type RunCallDeps = {
   db: Db;

@@ -54,7 +54,7 @@ export const createMetrics = (options: { role: string; queueDepth?: QueueDepth }
     }),
     executions: new Counter({
       name: "seam_projector_executions_total",
-      help: "Executions of deletions in Seam (CONTRACT §8) that started, resumed, completed or failed",
+      help: "Executions of deletions in Seam (CONTRACT §8) that started, completed or failed",
       labelNames: ["status"] as const,
       registers: [registry],
     }),

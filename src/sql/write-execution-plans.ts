@@ -24,7 +24,7 @@ export const updateExecutions = (tx: Tx, rows: ExecutionUpdate[]) =>
       from unnest(${arrayParam(rows.map((r) => r.identityId))}::uuid[],
                   ${arrayParam(rows.map((r) => r.step))}::text[],
                   ${arrayParam(rows.map((r) => r.status))}::text[],
-                  ${arrayParam(rows.map((r) => r.stepChanged))}::boolean[])
+                  ${arrayParam(rows.map((r) => String(r.stepChanged)))}::text[]::boolean[])
            as u(user_identity_id, step, status, step_changed)
       where e.user_identity_id = u.user_identity_id
       returning e.user_identity_id
