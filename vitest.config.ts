@@ -6,8 +6,9 @@ export default defineConfig({
     // test/e2e drives the running HTTP server; test/resilience takes a process or a dependency
     // away (kills, crashes, outages, restarts); test/hostile sends what no client should;
     // test/operations checks what an operator reads (metrics, logs, dead letters, backpressure).
-    // Every service a test runs is started by test/helpers/harness.ts.
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // sim/ (the Seam simulator) has its own tests beside it. Every service a test runs is
+    // started by test/helpers/harness.ts.
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "sim/**/*.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     pool: "forks",
     // Two cores: more parallel files only queue up on CPU and on Postgres connections.

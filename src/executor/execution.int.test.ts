@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type SeamSim, startSeamSim } from "../../sim/server.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { followEvents, TEST_TOKEN } from "../../test/helpers/client.js";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
 import { spawnChild } from "../../test/helpers/process.js";
-import { type SeamSim, startSeamSim } from "../../test/helpers/seam-sim/server.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
 /**
  * Executions end to end (CONTRACT §8): the service in-process against real Postgres and Redis,
- * Seam simulated over HTTP (test/helpers/seam-sim), every deletion reported by a signed webhook
+ * Seam simulated over HTTP (sim/), every deletion reported by a signed webhook
  * the simulator posts to the service, as Seam does.
  */
 

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { type FixtureEvent, parseFixture } from "../../src/replay/fixture.js";
 import {
   buildDeletionEvent,
   buildSeamEvent,
   type DeletableType,
   type SeamEventJson,
-} from "./seam-sim/events.js";
+} from "../../sim/events.js";
+import { type FixtureEvent, parseFixture } from "../../src/replay/fixture.js";
 
-export type { SeamEventJson } from "./seam-sim/events.js";
+export type { SeamEventJson } from "../../sim/events.js";
 
 type IdentityResources = {
   acs_user_ids: string[];

@@ -1,7 +1,7 @@
 import { expect, test } from "vitest";
+import { startSeamSim } from "../../sim/server.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { useHarness } from "../helpers/harness.js";
-import { startSeamSim } from "../helpers/seam-sim/server.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /**

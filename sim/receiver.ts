@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import { Webhook } from "svix";
-import { checkSeamEvent } from "../../../src/seam/events.js";
+import { checkSeamEvent } from "../src/seam/events.js";
 
 /**
  * A webhook target for the simulator's tests, on 127.0.0.1: it verifies each post's Svix

@@ -1,6 +1,6 @@
 import { schemas } from "@seamapi/types/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_WEBHOOK_SECRET } from "../../../src/config.js";
+import { LOCAL_WEBHOOK_SECRET } from "../src/config.js";
 import { createSimClient, seamErrorOf } from "./client.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
 import { type SeamSim, startSeamSim } from "./server.js";

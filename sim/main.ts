@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { LOCAL_API_TOKEN, LOCAL_WEBHOOK_SECRET } from "../../../src/config.js";
+import { LOCAL_API_TOKEN, LOCAL_WEBHOOK_SECRET } from "../src/config.js";
 import { startSeamSim } from "./server.js";
 
 /**

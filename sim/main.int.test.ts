@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOCAL_WEBHOOK_SECRET } from "../../../src/config.js";
-import { type ChildHandle, spawnChild } from "../process.js";
-import { waitFor } from "../wait-for.js";
+import { LOCAL_WEBHOOK_SECRET } from "../src/config.js";
+import { type ChildHandle, spawnChild } from "../test/helpers/process.js";
+import { waitFor } from "../test/helpers/wait-for.js";
 import { createSimClient } from "./client.js";
 import { startWebhookReceiver } from "./receiver.js";
 
@@ -23,7 +23,7 @@ describe("npm run seam:sim", () => {
     const sim = spawnChild(process.execPath, [
       "--import",
       "tsx",
-      "test/helpers/seam-sim/main.ts",
+      "sim/main.ts",
       "--port",
       "0",
       "--identities",

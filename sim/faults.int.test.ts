@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "../wait-for.js";
+import { waitFor } from "../test/helpers/wait-for.js";
 import { createSimClient, seamErrorOf } from "./client.js";
 import { type ReceivedWebhook, startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
 import { type SeamSim, type SeamSimOptions, startSeamSim } from "./server.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { signBody } from "../../../src/replay/sign.js";
+import { signBody } from "../src/replay/sign.js";
 import type { SeamEventJson } from "./events.js";
 import type { Random } from "./random.js";
 import type { Scheduler } from "./scheduler.js";
