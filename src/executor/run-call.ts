@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Db, Tx } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import { AWAITED } from "../execution/plan.js";
+import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { applyBatch } from "../projector/apply.js";
 import { deletionEventOf } from "../projector/evolve.js";
@@ -29,6 +30,7 @@ export type RunCallDeps = {
   advance: AdvanceOptions;
   followUp: FollowUpHandler;
   metrics: Pick<Metrics, "seamCalls" | "executions">;
+  log: Logger;
   now?: () => number;
 };
 
@@ -115,7 +117,13 @@ export const createCallRunner = (deps: RunCallDeps) => {
         (await failExecution(tx, job.identityId, job.executionId, { code, message })).length > 0
       );
     });
-    if (failed) deps.metrics.executions.inc({ status: "failed" });
+    if (failed) {
+      deps.metrics.executions.inc({ status: "failed" });
+      deps.log.warn(
+        { userIdentityId: job.identityId, type: job.type, id: job.id, code, message },
+        "execution failed",
+      );
+    }
     return { kind: failed ? "failed" : "stale" };
   };
 

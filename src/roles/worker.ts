@@ -38,6 +38,7 @@ const createExecutor = ({ config, log, core }: WorkerRoleDeps, seamCalls: SeamCa
     advance,
     followUp,
     metrics: core.metrics,
+    log,
   });
   const worker = createCallWorker({
     connection: redis,
