@@ -4,8 +4,9 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { monotonicMs } from "../../sim/clock.js";
 import { cpuMsOf } from "../lib/cpu.js";
-import { monotonicMs, serveRpc } from "../lib/ipc.js";
+import { serveRpc } from "../lib/ipc.js";
 import { credentialDeleted, type Delivery, presign } from "../lib/sign.js";
 
 /**
