@@ -6,6 +6,7 @@ import type { Figure } from "./lib/figures.js";
 import { killAll, ROOT } from "./lib/processes.js";
 import { buildAll, DATABASE_URL, OURS_ENTRY } from "./lib/services.js";
 import { benchEndToEnd } from "./sections/e2e.js";
+import { benchExecution } from "./sections/execution.js";
 import { benchIdleWake } from "./sections/idle-wake.js";
 import { benchIngest } from "./sections/ingest.js";
 import { benchPolling } from "./sections/polling.js";
@@ -22,6 +23,7 @@ const sections: Record<string, (rounds: number) => Promise<Record<string, Figure
   "idle-wake": benchIdleWake,
   waiters: benchWaiters,
   polling: benchPolling,
+  execution: benchExecution,
 };
 
 const main = async () => {

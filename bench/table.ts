@@ -50,6 +50,11 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
     "The polling loop it replaces",
     "Seam's documented way to wait: `events.list` once a second per identity until every deletion event has appeared, against a local stand-in that publishes them at random moments over 8 s. This measures the loop, not a server.",
   ],
+  [
+    "execution",
+    "Executing a deletion in Seam",
+    "The service (ROLE=all) runs a stepwise execution (`\"execute\": true`) against the Seam simulator (`sim/`, in a process of its own, posting its signed webhooks to the service), one identity after another on an otherwise idle service. The step wake is taken on the simulator's own monotonic clock, from its sending of the last `acs_credential.deleted` webhook of an identity to its receiving that identity's `/acs/users/delete`. Ceiling: a bare relay that sends that delete as soon as it has parsed the webhook. The requests per execution are the simulator's count of every request; baseline: Seam's guide run by its polling loop against a simulator of its own, for as many identities of the same shape.",
+  ],
 ];
 
 const num = (value: number | undefined) =>
