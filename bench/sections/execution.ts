@@ -129,6 +129,8 @@ const measureCeiling = async (): Promise<WakeRound> => {
       const { result: identity } = await sim.call<SimIdentity>("seed");
       const expected = await fetch(`${relay.url}/expect`, {
         method: "POST",
+        // A webhook the relay never got would hold the call for good: fail the section instead.
+        signal: AbortSignal.timeout(30_000),
         body: JSON.stringify({
           acs_credential_ids: identity.acs_credential_ids,
           acs_user_id: identity.acs_user_ids[0],
