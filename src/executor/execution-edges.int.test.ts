@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { getsIn, useExecutions } from "../../test/helpers/execution.js";
+import { sampleOf, scrape } from "../../test/helpers/metrics.js";
+
+/**
+ * Seam's answers an execution must take as CONTRACT §8 says (issue 15): a resource that never
+ * goes away, a refusal, a 404 to a delete, 5xx then OK, and a get that answers after the
+ * awaited event was projected. The service in-process, Seam simulated (sim/).
+ */
+
+const { harness, start } = useExecutions({
+  env: { EXECUTION_EVENT_TIMEOUT_MS: "200" },
+});
+
+/** An identity with only what a test names (no default resources). */
+const ONLY = {
+  acsUsers: 0,
+  credentialsPerUser: 0,
+  phones: 0,
+  clientSessions: 0,
+  enrollmentAutomations: 0,
+};
+
+describe("execution edges", () => {
+  it("a resource that never goes away: failed with seam_resource_not_deleted after exactly 3 gets", async () => {
+    const { sim, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 2, phones: 0 });
+    const [stuck, other] = identity.acs_credential_ids as [string, string];
+    sim.stuck(stuck);
+    expect((await execute(identity.user_identity_id)).status).toBe(201);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "acs_credentials",
+      error: { code: "seam_resource_not_deleted", message: expect.stringContaining(stuck) },
+    });
+    expect(ended.deletion?.execution?.finished_at).not.toBeNull();
+    const gets = sim.calls("/acs/credentials/get");
+    expect(gets.map((r) => r.params.acs_credential_id)).toEqual([stuck, stuck, stuck]);
+    expect(sim.deleteCalls(stuck)).toBeGreaterThanOrEqual(3);
+    expect(sim.deleteCalls(stuck)).toBeLessThanOrEqual(4);
+    // The other credential went as usual, and nothing of a later step was called.
+    expect(sim.deleteCalls(other)).toBe(1);
+    expect(sim.calls("/acs/users/delete")).toEqual([]);
+    expect(ended.blockers).toContainEqual({ type: "acs_credential", id: stuck });
+  });
+
+  it("Seam's 400 to an ACS user delete: failed with seam_api_rejected and Seam's message", async () => {
+    const { sim, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, acsUsers: 1 });
+    const [acsUser] = identity.acs_user_ids as [string];
+    // A credential of the ACS user that the identity's lists do not show: discovery does not
+    // link it, so the ACS user's delete is refused while it remains.
+    sim.addCredential(crypto.randomUUID(), { acs_user_id: acsUser });
+    await execute(identity.user_identity_id);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "acs_users",
+      error: {
+        code: "seam_api_rejected",
+        message: expect.stringContaining("Cannot delete an ACS user that still has credentials"),
+      },
+    });
+    expect(sim.calls("/acs/users/delete")).toHaveLength(1);
+    expect(sim.calls("/user_identities/delete")).toEqual([]);
+  });
+
+  it("a scripted 400 to a phone deactivation: seam_api_rejected, and a POST resumes it", async () => {
+    const { sim, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
+    sim.fault("/phones/deactivate", { status: 400 });
+    await execute(identity.user_identity_id);
+    const failed = await waitEnded(identity.user_identity_id);
+    expect(failed.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "phones",
+      error: { code: "seam_api_rejected", message: expect.stringContaining("scripted 400") },
+    });
+    expect((await execute(identity.user_identity_id)).status).toBe(200);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution?.status).toBe("completed");
+    expect(sim.deleteCalls(identity.phone_ids[0] as string)).toBe(1);
+  });
+
+  it("a 404 to a delete counts as done: the resource is reconciled, the step goes on", async () => {
+    const { sim, service, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, acsUsers: 1, credentialsPerUser: 1 });
+    // A credential Seam does not know (deleted long ago), linked by the request itself.
+    const gone = crypto.randomUUID();
+    const started = await execute(identity.user_identity_id, { acs_credential_ids: [gone] });
+    expect(started.status).toBe(201);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({ status: "completed", step: null });
+    expect(ended.blockers).toEqual([]);
+    expect(sim.calls("/acs/credentials/delete").map((r) => r.params.acs_credential_id)).toContain(
+      gone,
+    );
+    expect(sim.deleteCalls(gone)).toBe(1);
+    // No get for it: the 404 to the delete already said it is gone.
+    expect(getsIn(sim)).toEqual([]);
+    const [row] = await harness().database.sql<{ source: string; event_type: string }[]>`
+      select source, event_type from events where event_id = ${`reconciled-acs_credential-${gone}`}`;
+    expect(row).toEqual({ source: "reconciled", event_type: "acs_credential.deleted" });
+    const metrics = await scrape(service.url);
+    expect(
+      sampleOf(metrics, "seam_projector_seam_calls_total", {
+        route: "/acs/credentials/delete",
+        outcome: "not_found",
+      }),
+    ).toBe(1);
+  });
+
+  it("a 5xx answered twice, then OK: completes, and the counter shows each outcome", {
+    timeout: 30_000,
+  }, async () => {
+    const { sim, service, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, acsUsers: 1, credentialsPerUser: 1 });
+    sim.fault("/acs/credentials/delete", { status: 503 }, { status: 500 });
+    await execute(identity.user_identity_id);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution?.status).toBe("completed");
+    expect(sim.calls("/acs/credentials/delete")).toHaveLength(3);
+    const metrics = await scrape(service.url);
+    const count = (outcome: string) =>
+      sampleOf(metrics, "seam_projector_seam_calls_total", {
+        route: "/acs/credentials/delete",
+        outcome,
+      });
+    expect([count("unavailable"), count("ok")]).toEqual([2, 1]);
+    // Backoff: 1 s, then 2 s; never at once.
+    const [first, , third] = sim.calls("/acs/credentials/delete").map((r) => r.at.getTime());
+    expect((third ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(3000);
+  });
+});
