@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { buildDeletionEvent } from "../../sim/events.js";
 import { getsIn, useExecutions } from "../../test/helpers/execution.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
+import { waitFor } from "../../test/helpers/wait-for.js";
 
 /**
  * Seam's answers an execution must take as CONTRACT §8 says (issue 15): a resource that never
@@ -8,7 +10,7 @@ import { sampleOf, scrape } from "../../test/helpers/metrics.js";
  * awaited event was projected. The service in-process, Seam simulated (sim/).
  */
 
-const { harness, start } = useExecutions({
+const { harness, start, callsQueue } = useExecutions({
   env: { EXECUTION_EVENT_TIMEOUT_MS: "200" },
 });
 
@@ -131,5 +133,47 @@ describe("execution edges", () => {
     // Backoff: 1 s, then 2 s; never at once.
     const [first, , third] = sim.calls("/acs/credentials/delete").map((r) => r.at.getTime());
     expect((third ?? 0) - (first ?? 0)).toBeGreaterThanOrEqual(3000);
+  });
+
+  it("the third get finds the resource, but its deletion event was projected meanwhile: not failed", async () => {
+    const { sim, service, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
+    const [phone] = identity.phone_ids as [string];
+    sim.stuck(phone);
+    let releaseGet = () => {};
+    let releaseIdentity = () => {};
+    // The first two gets answer at once (still there); the third is held. The identity's
+    // delete is held too, so the execution is still running when the third get answers.
+    sim.fault(
+      "/phones/get",
+      { delayMs: 0 },
+      { delayMs: 0 },
+      { hold: new Promise<void>((resolve) => (releaseGet = resolve)) },
+    );
+    sim.fault("/user_identities/delete", {
+      hold: new Promise<void>((resolve) => (releaseIdentity = resolve)),
+    });
+    await execute(identity.user_identity_id);
+    await waitFor(() => sim.calls("/phones/get").length === 3, { message: "the third get" });
+    // Seam's phone.deactivated arrives while the get is out.
+    const event = buildDeletionEvent("phone", phone, {
+      workspaceId: sim.workspaceId,
+      at: new Date(),
+      acs: sim.acs,
+    });
+    expect((await service.sendEvent(event)).status).toBe(202);
+    await waitFor(() => sim.calls("/user_identities/delete").length === 1, {
+      message: "phone.deactivated projected: the identity's step",
+    });
+    releaseGet();
+    const check = { action: "check" as const, type: "phone" as const, id: phone, round: 2 };
+    const result = await waitFor(() => callsQueue().resultOf(check), {
+      message: "the third check finished",
+    });
+    expect(result).not.toBe("failed");
+    releaseIdentity();
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
+    expect(sim.calls("/phones/get")).toHaveLength(3);
   });
 });

@@ -99,25 +99,34 @@ export const createCallRunner = (deps: RunCallDeps) => {
     await deps.followUp(followUps);
   };
 
-  const fail = async (job: CallJob, code: string, message: string): Promise<CallResult> => {
-    const failed = await deps.db.begin(async (tx) => {
-      const call = await lockCall(tx, job);
-      if (call === undefined) return false;
-      // Back to pending: a resumed execution makes this call again.
-      await updateExecutionCall(
-        tx,
-        callUpdate(job, {
-          state: "pending",
-          round: call.round,
-        }),
-      );
-      return (
-        (await failExecution(tx, job.identityId, job.executionId, { code, message })).length > 0
-      );
-    });
+  /**
+   * Fails the execution, holding the call's lock (lockCall); false when there is nothing to
+   * fail: the execution is not running under the job's id, or the call is done because its
+   * resource's deletion was projected while the call was out (what failed no longer matters).
+   */
+  const failLocked = async (
+    tx: Tx,
+    job: CallJob,
+    call: CallForJob | undefined,
+    error: { code: string; message: string },
+  ) => {
+    if (call === undefined || call.state === "done") return false;
+    // Back to pending: a resumed execution makes this call again.
+    await updateExecutionCall(tx, callUpdate(job, { state: "pending", round: call.round }));
+    return (await failExecution(tx, job.identityId, job.executionId, error)).length > 0;
+  };
+
+  const counted = (failed: boolean): CallResult => {
     if (failed) deps.metrics.executions.inc({ status: "failed" });
     return { kind: failed ? "failed" : "stale" };
   };
+
+  const fail = async (job: CallJob, code: string, message: string): Promise<CallResult> =>
+    counted(
+      await deps.db.begin(async (tx) =>
+        failLocked(tx, job, await lockCall(tx, job), { code, message }),
+      ),
+    );
 
   /**
    * Seam answered 404 for a resource: it is gone. Recorded as its deletion event would be, with
@@ -260,21 +269,31 @@ export const createCallRunner = (deps: RunCallDeps) => {
       return { kind: "reconciled" };
     }
     if (outcome.kind !== "ok") return onFailure(job, outcome, firstTriedAt);
-    // Still there: after the third get that finds it, the execution fails; else delete again.
-    if (claim.get_calls + 1 >= MAX_CHECKS) {
-      return fail(
-        job,
-        "seam_resource_not_deleted",
-        `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
-      );
-    }
-    await record(job, (call) =>
-      callUpdate(job, {
-        state: "pending",
-        round: call.round + 1,
-        answer: "200",
-      }),
-    );
+    return onStillThere(job);
+  };
+
+  /**
+   * A get found the resource. Decided under the call's lock, as its deletion event may have
+   * been projected while the get was out (the call is done then: nothing to fail or delete
+   * again). After the third get that finds it, the execution fails; else it is deleted again.
+   */
+  const onStillThere = async (job: CallJob): Promise<CallResult> => {
+    const outcome = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      if (call !== undefined && call.state === "awaiting" && call.get_calls < MAX_CHECKS) {
+        await updateExecutionCall(
+          tx,
+          callUpdate(job, { state: "pending", round: call.round + 1, answer: "200" }),
+        );
+        return advanceExecutions(tx, [job.identityId], deps.advance);
+      }
+      return failLocked(tx, job, call?.state === "awaiting" ? call : undefined, {
+        code: "seam_resource_not_deleted",
+        message: `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
+      });
+    });
+    if (typeof outcome === "boolean") return counted(outcome);
+    await deps.followUp(outcome);
     return { kind: "answered" };
   };
 
