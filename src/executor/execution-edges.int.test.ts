@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildDeletionEvent } from "../../sim/events.js";
-import { getsIn, useExecutions } from "../../test/helpers/execution.js";
+import { getsIn, heldAnswer, ONLY, useExecutions } from "../../test/helpers/execution.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
@@ -13,15 +13,6 @@ import { waitFor } from "../../test/helpers/wait-for.js";
 const { harness, start, callsQueue } = useExecutions({
   env: { EXECUTION_EVENT_TIMEOUT_MS: "200" },
 });
-
-/** An identity with only what a test names (no default resources). */
-const ONLY = {
-  acsUsers: 0,
-  credentialsPerUser: 0,
-  phones: 0,
-  clientSessions: 0,
-  enrollmentAutomations: 0,
-};
 
 describe("execution edges", () => {
   it("a resource that never goes away: failed with seam_resource_not_deleted after exactly 3 gets", async () => {
@@ -140,19 +131,12 @@ describe("execution edges", () => {
     const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
     const [phone] = identity.phone_ids as [string];
     sim.stuck(phone);
-    let releaseGet = () => {};
-    let releaseIdentity = () => {};
+    const get = heldAnswer();
+    const identityDelete = heldAnswer();
     // The first two gets answer at once (still there); the third is held. The identity's
     // delete is held too, so the execution is still running when the third get answers.
-    sim.fault(
-      "/phones/get",
-      { delayMs: 0 },
-      { delayMs: 0 },
-      { hold: new Promise<void>((resolve) => (releaseGet = resolve)) },
-    );
-    sim.fault("/user_identities/delete", {
-      hold: new Promise<void>((resolve) => (releaseIdentity = resolve)),
-    });
+    sim.fault("/phones/get", { delayMs: 0 }, { delayMs: 0 }, get.fault);
+    sim.fault("/user_identities/delete", identityDelete.fault);
     await execute(identity.user_identity_id);
     await waitFor(() => sim.calls("/phones/get").length === 3, { message: "the third get" });
     // Seam's phone.deactivated arrives while the get is out.
@@ -165,13 +149,13 @@ describe("execution edges", () => {
     await waitFor(() => sim.calls("/user_identities/delete").length === 1, {
       message: "phone.deactivated projected: the identity's step",
     });
-    releaseGet();
+    get.release();
     const check = { action: "check" as const, type: "phone" as const, id: phone, round: 2 };
     const result = await waitFor(() => callsQueue().resultOf(check), {
       message: "the third check finished",
     });
     expect(result).not.toBe("failed");
-    releaseIdentity();
+    identityDelete.release();
     const ended = await waitEnded(identity.user_identity_id);
     expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
     expect(sim.calls("/phones/get")).toHaveLength(3);

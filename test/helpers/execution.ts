@@ -28,6 +28,33 @@ export const GET_ROUTES = [
   "/user_identities/get",
 ];
 
+/** The lists discovery reads (src/seam/api.ts). */
+export const LIST_ROUTES = [
+  "/user_identities/list_acs_users",
+  "/acs/credentials/list",
+  "/phones/list",
+  "/client_sessions/list",
+  "/user_identities/enrollment_automations/list",
+];
+
+/** An identity with only what a test names (sim/ seeds one of each by default). */
+export const ONLY = {
+  acsUsers: 0,
+  credentialsPerUser: 0,
+  phones: 0,
+  clientSessions: 0,
+  enrollmentAutomations: 0,
+};
+
+/** A held answer (the simulator's `hold` fault) and what releases it. */
+export const heldAnswer = () => {
+  let release = () => {};
+  const hold = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return { fault: { hold }, release };
+};
+
 export const deletesIn = (sim: SeamSim) =>
   sim.requests.filter((r) => STEPWISE_ORDER.includes(r.path));
 export const getsIn = (sim: SeamSim) => sim.requests.filter((r) => GET_ROUTES.includes(r.path));
