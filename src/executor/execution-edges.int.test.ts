@@ -38,6 +38,28 @@ describe("execution edges", () => {
     expect(ended.blockers).toContainEqual({ type: "acs_credential", id: stuck });
   });
 
+  it("a get answered 503 is not a get that found the resource: still 3 that find it before failing", {
+    timeout: 30_000,
+  }, async () => {
+    const { sim, service, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
+    const [phone] = identity.phone_ids as [string];
+    sim.stuck(phone);
+    sim.fault("/phones/get", { status: 503 }, { status: 503 });
+    await execute(identity.user_identity_id);
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "phones",
+      error: { code: "seam_resource_not_deleted" },
+    });
+    const metrics = await scrape(service.url);
+    const gets = (outcome: string) =>
+      sampleOf(metrics, "seam_projector_seam_calls_total", { route: "/phones/get", outcome });
+    expect([gets("unavailable"), gets("ok")]).toEqual([2, 3]);
+    expect(sim.deleteCalls(phone)).toBeLessThanOrEqual(4);
+  });
+
   it("Seam's 400 to an ACS user delete: failed with seam_api_rejected and Seam's message", async () => {
     const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ ...ONLY, acsUsers: 1 });

@@ -109,10 +109,14 @@ export const createCallRunner = (deps: RunCallDeps) => {
     job: CallJob,
     call: CallForJob | undefined,
     error: { code: string; message: string },
+    fields: Partial<CallUpdate> = {},
   ) => {
     if (call === undefined || call.state === "done") return false;
     // Back to pending: a resumed execution makes this call again.
-    await updateExecutionCall(tx, callUpdate(job, { state: "pending", round: call.round }));
+    await updateExecutionCall(
+      tx,
+      callUpdate(job, { ...fields, state: "pending", round: call.round }),
+    );
     return (await failExecution(tx, job.identityId, job.executionId, error)).length > 0;
   };
 
@@ -246,19 +250,13 @@ export const createCallRunner = (deps: RunCallDeps) => {
 
   /** The timeout fallback: the awaited event is overdue, so Seam is asked once. */
   const runCheck = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
+    // Nothing is written before the get: it is counted once Seam answers that the resource is
+    // there (onStillThere), so a get Seam did not answer (429, 5xx, a crash) is no check.
     const claim = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined || call.state !== "awaiting" || call.resource_state === "deleted") {
         return undefined;
       }
-      await updateExecutionCall(
-        tx,
-        callUpdate(job, {
-          state: "awaiting",
-          round: call.round,
-          addGetCalls: 1,
-        }),
-      );
       return call;
     });
     if (claim === undefined || job.type === "user_identity") return { kind: "stale" };
@@ -280,17 +278,24 @@ export const createCallRunner = (deps: RunCallDeps) => {
   const onStillThere = async (job: CallJob): Promise<CallResult> => {
     const outcome = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
-      if (call !== undefined && call.state === "awaiting" && call.get_calls < MAX_CHECKS) {
+      const found = { answer: "200", addGetCalls: 1 };
+      if (call !== undefined && call.state === "awaiting" && call.get_calls + 1 < MAX_CHECKS) {
         await updateExecutionCall(
           tx,
-          callUpdate(job, { state: "pending", round: call.round + 1, answer: "200" }),
+          callUpdate(job, { ...found, state: "pending", round: call.round + 1 }),
         );
         return advanceExecutions(tx, [job.identityId], deps.advance);
       }
-      return failLocked(tx, job, call?.state === "awaiting" ? call : undefined, {
-        code: "seam_resource_not_deleted",
-        message: `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
-      });
+      return failLocked(
+        tx,
+        job,
+        call?.state === "awaiting" ? call : undefined,
+        {
+          code: "seam_resource_not_deleted",
+          message: `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
+        },
+        found,
+      );
     });
     if (typeof outcome === "boolean") return counted(outcome);
     await deps.followUp(outcome);
