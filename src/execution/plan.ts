@@ -93,13 +93,14 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
       insert.push(row);
     }
   };
-  let step = snapshot.step;
-  if (step === null) {
-    step = snapshot.strategy === "cascade" ? "user_identity" : (executionSteps[0] as ExecutionStep);
-    add(callsFor(snapshot, step));
-  }
+  let step =
+    snapshot.step ??
+    (snapshot.strategy === "cascade" ? "user_identity" : (executionSteps[0] as ExecutionStep));
   for (;;) {
     const current = step;
+    // Every live resource of the step in hand is called, those linked after the step started
+    // too (a PUT while it runs): the step is complete only once each is deleted.
+    add(callsFor(snapshot, current));
     const open = [...calls.values()].some((call) => call.step === current && call.state !== "done");
     if (open) return { step, status: "running", done, insert };
     if (step === "user_identity") {
@@ -117,6 +118,5 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
       return { step: null, status: "completed", done, insert };
     }
     step = executionSteps[executionSteps.indexOf(step) + 1] as ExecutionStep;
-    add(callsFor(snapshot, step));
   }
 };
