@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { buildDeletionEvent } from "../../sim/events.js";
+import type { SeamSim } from "../../sim/server.js";
 import { getsIn, heldAnswer, ONLY, useExecutions } from "../../test/helpers/execution.js";
+import type { Service } from "../../test/helpers/harness.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
@@ -13,6 +15,22 @@ import { waitFor } from "../../test/helpers/wait-for.js";
 const { harness, start, callsQueue } = useExecutions({
   env: { EXECUTION_EVENT_TIMEOUT_MS: "200" },
 });
+
+/**
+ * Posts the phone's phone.deactivated as Seam would, then waits for the identity's step (the
+ * identity's delete, which the test holds), so that the event is projected while a call is out.
+ */
+const deactivatedWhileOut = async (sim: SeamSim, service: Service, phone: string) => {
+  const event = buildDeletionEvent("phone", phone, {
+    workspaceId: sim.workspaceId,
+    at: new Date(),
+    acs: sim.acs,
+  });
+  expect((await service.sendEvent(event)).status).toBe(202);
+  await waitFor(() => sim.calls("/user_identities/delete").length === 1, {
+    message: "phone.deactivated projected: the identity's step",
+  });
+};
 
 describe("execution edges", () => {
   it("a resource that never goes away: failed with seam_resource_not_deleted after exactly 3 gets", async () => {
@@ -162,15 +180,7 @@ describe("execution edges", () => {
     await execute(identity.user_identity_id);
     await waitFor(() => sim.calls("/phones/get").length === 3, { message: "the third get" });
     // Seam's phone.deactivated arrives while the get is out.
-    const event = buildDeletionEvent("phone", phone, {
-      workspaceId: sim.workspaceId,
-      at: new Date(),
-      acs: sim.acs,
-    });
-    expect((await service.sendEvent(event)).status).toBe(202);
-    await waitFor(() => sim.calls("/user_identities/delete").length === 1, {
-      message: "phone.deactivated projected: the identity's step",
-    });
+    await deactivatedWhileOut(sim, service, phone);
     get.release();
     const check = { action: "check" as const, type: "phone" as const, id: phone, round: 2 };
     const result = await waitFor(() => callsQueue().resultOf(check), {
@@ -202,5 +212,48 @@ describe("execution edges", () => {
     expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
     expect(sim.deleteCalls(late)).toBe(1);
     expect(ended.blockers).toEqual([]);
+  });
+  it("a delete answered after its deletion event was projected: the call stays done, no check", async () => {
+    const { sim, service, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 2 });
+    const phone = heldAnswer();
+    const identityDelete = heldAnswer();
+    sim.fault("/phones/deactivate", phone.fault);
+    sim.fault("/user_identities/delete", identityDelete.fault);
+    await execute(identity.user_identity_id);
+    await waitFor(() => sim.calls("/phones/deactivate").length === 2, { message: "both phones" });
+    // The first to arrive got the held answer.
+    const out = sim.calls("/phones/deactivate")[0]?.params.device_id as string;
+    await deactivatedWhileOut(sim, service, out);
+    phone.release();
+    const answered = await waitFor(
+      () => callsQueue().resultOf({ action: "delete", type: "phone", id: out }),
+      { message: "the held delete recorded" },
+    );
+    expect(answered).toBe("answered");
+    identityDelete.release();
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution?.status).toBe("completed");
+    expect(getsIn(sim)).toEqual([]);
+    expect(identity.phone_ids.map((id) => sim.deleteCalls(id))).toEqual([1, 1]);
+  });
+
+  it("an answer to a job of the execution before a resume changes nothing", async () => {
+    const { sim, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 2 });
+    const phone = heldAnswer();
+    // One deactivation held, the other refused: the execution fails with the first still out.
+    sim.fault("/phones/deactivate", phone.fault, { status: 400 });
+    await execute(identity.user_identity_id);
+    const failed = await waitEnded(identity.user_identity_id);
+    expect(failed.deletion?.execution?.error?.code).toBe("seam_api_rejected");
+    const [out] = sim.calls("/phones/deactivate").map((r) => r.params.device_id as string);
+    expect((await execute(identity.user_identity_id)).status).toBe(200);
+    // The resumed run sends the delete in hand again (once), then the old answer comes.
+    await waitFor(() => sim.deleteCalls(out as string) === 1, { message: "sent again" });
+    phone.release();
+    const ended = await waitEnded(identity.user_identity_id);
+    expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
+    expect(identity.phone_ids.map((id) => sim.deleteCalls(id)).sort()).toEqual([1, 2]);
   });
 });
