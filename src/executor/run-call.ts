@@ -194,18 +194,23 @@ export const createCallRunner = (deps: RunCallDeps) => {
     return { kind: "retry", delayMs: backoffMs((job.retries ?? 0) + 1, outcome.retryAfterMs) };
   };
 
+  /**
+   * For a job with nothing (left) to do: a run of it before may have recorded Seam's answer and
+   * then failed to queue what followed (Redis gone), and BullMQ runs it again. So what the
+   * execution has left is queued again (a job already queued is not queued twice), as a
+   * repeated event does in the projector (projector/apply.ts); nothing when it is not running.
+   */
+  const requeue = (tx: Tx, job: CallJob) => advanceExecutions(tx, [job.identityId], deps.advance);
+
   const runDelete = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
     const claim = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined || call.state === "awaiting" || call.state === "done") {
-        return { kind: "stale" as const };
+        return { kind: "stale" as const, followUps: await requeue(tx, job) };
       }
       if (job.type !== "user_identity" && call.resource_state === "deleted") {
         // Reported deleted before we called (Seam's cascade, another app): nothing to call.
-        return {
-          kind: "skipped" as const,
-          followUps: await advanceExecutions(tx, [job.identityId], deps.advance),
-        };
+        return { kind: "skipped" as const, followUps: await requeue(tx, job) };
       }
       await updateExecutionCall(
         tx,
@@ -217,10 +222,9 @@ export const createCallRunner = (deps: RunCallDeps) => {
       );
       return { kind: "call" as const, workspaceId: call.workspace_id };
     });
-    if (claim.kind === "stale") return claim;
-    if (claim.kind === "skipped") {
+    if (claim.kind !== "call") {
       await deps.followUp(claim.followUps);
-      return { kind: "skipped" };
+      return { kind: claim.kind };
     }
     const outcome = await deps.calls.delete(job.type, job.id);
     deps.metrics.seamCalls.inc({
@@ -255,15 +259,18 @@ export const createCallRunner = (deps: RunCallDeps) => {
     const claim = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined || call.state !== "awaiting" || call.resource_state === "deleted") {
-        return undefined;
+        return { followUps: await requeue(tx, job) };
       }
-      return call;
+      return { call };
     });
-    if (claim === undefined || job.type === "user_identity") return { kind: "stale" };
+    if (claim.call === undefined || job.type === "user_identity") {
+      await deps.followUp(claim.followUps ?? []);
+      return { kind: "stale" };
+    }
     const outcome = await deps.calls.get(job.type, job.id);
     deps.metrics.seamCalls.inc({ route: deps.calls.route("get", job.type), outcome: outcome.kind });
     if (outcome.kind === "not_found") {
-      await reconcile(job as CallJob & { type: ResourceType }, claim.workspace_id);
+      await reconcile(job as CallJob & { type: ResourceType }, claim.call.workspace_id);
       return { kind: "reconciled" };
     }
     if (outcome.kind !== "ok") return onFailure(job, outcome, firstTriedAt);

@@ -1,7 +1,7 @@
 import { afterAll, expect, it } from "vitest";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { TEST_TOKEN } from "../helpers/client.js";
-import { ONLY, useExecutions } from "../helpers/execution.js";
+import { heldAnswer, ONLY, useExecutions } from "../helpers/execution.js";
 import { type RedisServer, startRedisServer } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -100,4 +100,31 @@ it("Redis hung at the POST: 503 in time, not a request left hanging", {
     async () => void process.kill(pid(), "SIGSTOP"),
     async () => void process.kill(pid(), "SIGCONT"),
   );
+});
+
+it("Redis gone once a Seam answer is recorded: the call's job, run again, queues what follows", {
+  timeout: 90_000,
+}, async () => {
+  const { sim, service } = await start();
+  const identity = sim.seedIdentity({ ...ONLY, clientSessions: 1, phones: 1 });
+  const id = identity.user_identity_id;
+  const session = heldAnswer();
+  sim.fault("/client_sessions/delete", session.fault);
+  // No client_session.deleted follows (it is not awaited): no projected event queues anew.
+  sim.drop(identity.client_session_ids[0] as string);
+  expect((await executeWithin(service.url, id)).status).toBe(201);
+  await waitFor(() => sim.calls("/client_sessions/delete").length === 1, {
+    message: "the session's delete",
+  });
+  await server().stop("SIGKILL");
+  // The answer is recorded and the step moves on in Postgres; queueing the phone's call fails.
+  session.release();
+  await waitFor(async () => (await service.readiness(id)).deletion?.execution?.step === "phones", {
+    message: "the session's answer recorded",
+  });
+  await server().start();
+  const response = await service.waitDeletion(id, 60);
+  const ended = (await response.json()) as Readiness;
+  expect(ended.deletion?.execution?.status).toBe("completed");
+  expect(sim.deleteCalls(identity.phone_ids[0] as string)).toBe(1);
 });
