@@ -56,6 +56,25 @@ describe("execution edges", () => {
     expect(ended.blockers).toContainEqual({ type: "acs_credential", id: stuck });
   });
 
+  it("a resume after seam_resource_not_deleted gives the resource its three checks again", async () => {
+    const { sim, execute, waitEnded } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
+    const [phone] = identity.phone_ids as [string];
+    sim.stuck(phone);
+    await execute(identity.user_identity_id);
+    const first = await waitEnded(identity.user_identity_id);
+    expect(first.deletion?.execution?.error?.code).toBe("seam_resource_not_deleted");
+    expect(sim.calls("/phones/get")).toHaveLength(3);
+    expect((await execute(identity.user_identity_id)).status).toBe(200);
+    const second = await waitEnded(identity.user_identity_id);
+    expect(second.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "phones",
+      error: { code: "seam_resource_not_deleted" },
+    });
+    expect(sim.calls("/phones/get")).toHaveLength(6);
+  });
+
   it("a get answered 503 is not a get that found the resource: still 3 that find it before failing", {
     timeout: 30_000,
   }, async () => {
