@@ -211,27 +211,6 @@ describe("execution edges", () => {
     expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
     expect(sim.calls("/phones/get")).toHaveLength(3);
   });
-  it("a credential linked while its step is in hand is deleted in that step", async () => {
-    const { sim, service, execute, waitEnded } = await start();
-    const identity = sim.seedIdentity({ ...ONLY, acsUsers: 1, credentialsPerUser: 1 });
-    const [acsUser] = identity.acs_user_ids as [string];
-    const first = heldAnswer();
-    sim.fault("/acs/credentials/delete", first.fault);
-    await execute(identity.user_identity_id);
-    await waitFor(() => sim.calls("/acs/credentials/delete").length === 1, {
-      message: "the first credential's delete",
-    });
-    // Issued meanwhile (a phone enrolled late, say), and linked by the application.
-    const late = crypto.randomUUID();
-    sim.addCredential(late, { acs_user_id: acsUser, user_identity_id: identity.user_identity_id });
-    const linked = await service.link(identity.user_identity_id, { acs_credential_ids: [late] });
-    expect(linked.status).toBe(200);
-    first.release();
-    const ended = await waitEnded(identity.user_identity_id);
-    expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });
-    expect(sim.deleteCalls(late)).toBe(1);
-    expect(ended.blockers).toEqual([]);
-  });
   it("a delete answered after its deletion event was projected: the call stays done, no check", async () => {
     const { sim, service, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ ...ONLY, phones: 2 });
