@@ -129,13 +129,15 @@ describe("POST execute: true", () => {
 
 describe("following an execution", () => {
   it("the SSE stream shows each step in order and ends after completion", async () => {
-    const { sim, service, execute } = await start({ deleteDelayMs: [60, 100] });
+    const { sim, service, execute } = await start({ deleteDelayMs: [150, 200] });
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     const id = identity.user_identity_id;
-    // The first step is held until the stream is open; the last one takes a while to answer.
+    // The first step is held until the stream is open; every other lasts 150 ms or more (its
+    // deletes take that long to complete, the identity's to answer), so that each change is
+    // read before the next is made: a stream shows states, not every write.
     const sessions = heldAnswer();
     sim.fault("/client_sessions/delete", sessions.fault);
-    sim.fault("/user_identities/delete", { delayMs: 150 });
+    sim.fault("/user_identities/delete", { delayMs: 200 });
     await execute(id);
     const stream = followEvents(
       await service.call("GET", `/v1/user_identities/${id}/deletion/events`),
