@@ -80,6 +80,17 @@ describe("POST execute: true", () => {
     expect(sim.deleteCalls(identity.phone_ids[0] as string)).toBe(1);
   });
 
+  it("discovery refused by Seam: 502 seam_api_rejected, nothing recorded, nothing deleted", async () => {
+    const { sim, service, execute } = await start();
+    const identity = sim.seedIdentity({ ...ONLY, phones: 1 });
+    sim.fault("/phones/list", { status: 400 });
+    const refused = await execute(identity.user_identity_id);
+    expect(refused.status).toBe(502);
+    expect(await refused.json()).toMatchObject({ error: { code: "seam_api_rejected" } });
+    expect((await service.readiness(identity.user_identity_id)).deletion).toBeNull();
+    expect(deletesIn(sim)).toEqual([]);
+  });
+
   it("two at once for one identity: one execution, each resource deleted once", async () => {
     const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 2 });
