@@ -1,10 +1,7 @@
-import { createHash } from "node:crypto";
 import type { Db, Tx } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import { AWAITED } from "../execution/plan.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { applyBatch } from "../projector/apply.js";
-import { deletionEventOf } from "../projector/evolve.js";
 import type { SeamCallOutcome, SeamCalls } from "../seam/calls.js";
 import type { ResourceType } from "../shared/resources.js";
 import {
@@ -17,6 +14,7 @@ import { failExecution } from "../sql/fail-execution.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import type { FollowUpHandler } from "./follow-up.js";
 import type { CallJob } from "./queue.js";
+import { createReconcile } from "./reconcile.js";
 
 /** CONTRACT §8: a resource a third `get` still finds fails the execution. */
 const MAX_CHECKS = 3;
@@ -83,6 +81,7 @@ const describe = (outcome: SeamCallOutcome) =>
  */
 export const createCallRunner = (deps: RunCallDeps) => {
   const now = deps.now ?? Date.now;
+  const reconcile = createReconcile({ ...deps, now });
 
   /** Records the answer and advances, in one transaction; then queues what is left. */
   const record = async (
@@ -131,54 +130,6 @@ export const createCallRunner = (deps: RunCallDeps) => {
         failLocked(tx, job, await lockCall(tx, job), { code, message }),
       ),
     );
-
-  /**
-   * Seam answered 404 for a resource: it is gone. Recorded as its deletion event would be, with
-   * the source `reconciled`, so readiness, waiters and the execution follow as for a webhook.
-   */
-  const reconcile = async (job: CallJob & { type: ResourceType }, workspaceId: string | null) => {
-    const at = new Date(now()).toISOString();
-    const eventType = deletionEventOf(job.type);
-    const payload = JSON.stringify({
-      reconciled: true,
-      event_type: eventType,
-      resource_type: job.type,
-      resource_id: job.id,
-      route: deps.calls.route(job.action === "check" ? "get" : "delete", job.type),
-      seam_status: 404,
-      occurred_at: at,
-    });
-    const eventId = `reconciled-${job.type}-${job.id}`;
-    const { followUps } = await applyBatch(
-      deps.db,
-      [
-        {
-          kind: "projected",
-          record: {
-            eventId,
-            eventType,
-            workspaceId: workspaceId ?? "",
-            occurredAt: at,
-            receivedAt: at,
-            source: "reconciled",
-            payload,
-            payloadSha256: createHash("sha256").update(payload).digest("hex"),
-          },
-          change: {
-            type: job.type,
-            id: job.id,
-            workspaceId: workspaceId ?? "",
-            state: "deleted",
-            eventId,
-            eventType,
-            occurredAt: Date.parse(at),
-          },
-        },
-      ],
-      { advance: deps.advance },
-    );
-    await deps.followUp(followUps);
-  };
 
   /** Seam failed: retry within the window (honouring Retry-After), or fail the execution. */
   const onFailure = async (
