@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ensureDatabase, migrateDatabase } from "../src/db/migrate.js";
@@ -6,6 +6,7 @@ import type { Figure } from "./lib/figures.js";
 import { killAll, ROOT } from "./lib/processes.js";
 import { buildAll, DATABASE_URL, OURS_ENTRY } from "./lib/services.js";
 import { benchEndToEnd } from "./sections/e2e.js";
+import { benchExecution } from "./sections/execution.js";
 import { benchIdleWake } from "./sections/idle-wake.js";
 import { benchIngest } from "./sections/ingest.js";
 import { benchPolling } from "./sections/polling.js";
@@ -14,6 +15,8 @@ import { benchWaiters } from "./sections/waiters.js";
 import { writeBenchReadme } from "./table.js";
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+/** A run of some sections merges their figures into the committed results (BENCH_MERGE=1). */
+const MERGE = process.env.BENCH_MERGE === "1";
 
 const sections: Record<string, (rounds: number) => Promise<Record<string, Figure>>> = {
   ingest: benchIngest,
@@ -22,6 +25,7 @@ const sections: Record<string, (rounds: number) => Promise<Record<string, Figure
   "idle-wake": benchIdleWake,
   waiters: benchWaiters,
   polling: benchPolling,
+  execution: benchExecution,
 };
 
 const main = async () => {
@@ -55,12 +59,44 @@ const main = async () => {
     figures,
   };
   // Only a full run replaces the committed results (and bench/README.md); a run of some
-  // sections writes beside them.
-  const out = path.join(ROOT, `bench/results/${only.length > 0 ? "partial" : "latest"}.json`);
+  // sections writes beside them, or, with BENCH_MERGE=1, replaces those sections' figures in
+  // them and says when they were measured, leaving every other figure as the full run took it.
+  const latest = path.join(ROOT, "bench/results/latest.json");
+  const out = only.length === 0 || MERGE ? latest : path.join(ROOT, "bench/results/partial.json");
+  const written = only.length > 0 && MERGE ? mergeInto(latest, only, result) : result;
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify(written, null, 2)}\n`);
   process.stdout.write(`wrote ${path.relative(ROOT, out)}\n`);
-  if (only.length === 0) writeBenchReadme();
+  if (out === latest) writeBenchReadme();
+};
+
+/**
+ * The committed results with the figures of `sections` replaced by this run's (a section's
+ * figures are those named after it: `idle-wake` → `idle_wake_…`), and, per section, when and in
+ * how many rounds this run measured it.
+ */
+const mergeInto = (
+  latestPath: string,
+  sections: string[],
+  run: { measured_at: string; rounds: number; figures: Record<string, Figure> },
+) => {
+  const latest = JSON.parse(readFileSync(latestPath, "utf8")) as {
+    figures: Record<string, Figure>;
+    measured_separately?: Record<string, { measured_at: string; rounds: number }>;
+  };
+  const prefixes = sections.map((name) => `${name.replaceAll("-", "_")}_`);
+  const kept = Object.entries(latest.figures).filter(
+    ([name]) => !prefixes.some((prefix) => name.startsWith(prefix)),
+  );
+  const separately = { ...latest.measured_separately };
+  for (const name of sections) {
+    separately[name.replaceAll("-", "_")] = { measured_at: run.measured_at, rounds: run.rounds };
+  }
+  return {
+    ...latest,
+    figures: { ...Object.fromEntries(kept), ...run.figures },
+    measured_separately: separately,
+  };
 };
 
 process.on("exit", killAll);

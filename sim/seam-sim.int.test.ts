@@ -2,6 +2,7 @@ import { schemas } from "@seamapi/types/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOCAL_WEBHOOK_SECRET } from "../src/config.js";
 import { createSimClient, seamErrorOf } from "./client.js";
+import { monotonicMs } from "./clock.js";
 import { startWebhookReceiver, type WebhookReceiver } from "./receiver.js";
 import { type SeamSim, startSeamSim } from "./server.js";
 
@@ -146,6 +147,24 @@ describe("the Seam simulator through @seamapi/http", () => {
     expect(ids("acs_credential_id").sort()).toEqual([credentialA, credentialB].sort());
     expect(ids("device_id")).toEqual([phoneId]);
     expect(sim.posted.slice(-6).map((post) => post.status)).toEqual([204, 204, 204, 204, 204, 204]);
+  });
+
+  it("stamps each request's arrival and each webhook's sending and answer on the monotonic clock", async () => {
+    const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 0 });
+    const [phoneId] = identity.phone_ids as [string];
+    const before = monotonicMs();
+    await seam.phones.deactivate({ device_id: phoneId });
+    const answered = monotonicMs();
+    const request = sim.calls("/phones/deactivate").at(-1);
+    expect(request?.params.device_id).toBe(phoneId);
+    expect(request?.receivedMs).toBeGreaterThanOrEqual(before);
+    expect(request?.receivedMs).toBeLessThanOrEqual(answered);
+    await sim.settled();
+    const post = sim.posted.find((p) => p.resourceId === phoneId);
+    // Posted once the delete completed, 100 ms or more after it was accepted.
+    expect(post?.sentMs).toBeGreaterThanOrEqual((request?.receivedMs ?? 0) + 100);
+    expect(post?.answeredMs).toBeGreaterThanOrEqual(post?.sentMs ?? Number.POSITIVE_INFINITY);
+    expect(post?.answeredMs).toBeLessThanOrEqual(monotonicMs());
   });
 
   it("answers a get or a delete of an unknown resource with Seam's 404", async () => {

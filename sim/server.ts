@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { monotonicMs } from "./clock.js";
 import { createRandom } from "./random.js";
 import { createRoutes, type Params } from "./routes.js";
 import { createScheduler } from "./scheduler.js";
@@ -19,7 +20,14 @@ export type Fault =
   /** Holds the answer until the promise settles, then answers normally. */
   | { hold: Promise<void> };
 
-type SimRequest = { path: string; method: string; params: Params; at: Date };
+type SimRequest = {
+  path: string;
+  method: string;
+  params: Params;
+  at: Date;
+  /** When the request arrived, before its body was read (sim/clock.ts). */
+  receivedMs: number;
+};
 
 export type SeamSimOptions = WorkspaceOptions & {
   apiKey?: string;
@@ -91,9 +99,16 @@ export const startSeamSim = async (options: SeamSimOptions = {}) => {
   const requests: SimRequest[] = [];
 
   const answer = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+    const receivedMs = monotonicMs();
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const params = await readParams(req, url);
-    requests.push({ path: url.pathname, method: req.method ?? "", params, at: new Date() });
+    requests.push({
+      path: url.pathname,
+      method: req.method ?? "",
+      params,
+      at: new Date(),
+      receivedMs,
+    });
     const reply = (status: number, body: unknown, headers = {}) => {
       log(`${req.method} ${url.pathname} ${JSON.stringify(params)} → ${status}`);
       if (!res.destroyed) json(res, status, body, headers);

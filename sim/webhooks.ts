@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { signBody } from "../src/replay/sign.js";
+import { monotonicMs } from "./clock.js";
 import type { SeamEventJson } from "./events.js";
 import type { Random } from "./random.js";
 import type { Scheduler } from "./scheduler.js";
@@ -20,6 +21,9 @@ type PostedWebhook = {
   messageId: string;
   resourceId: string;
   at: Date;
+  /** When the post was sent and when it was answered (sim/clock.ts). */
+  sentMs: number;
+  answeredMs: number;
   /** The target's answer, or `connection_error` (refused, reset, timed out). */
   status: number | "connection_error";
   /** 1 for the first attempt of a post, 2 for its first retry … */
@@ -56,6 +60,7 @@ export const createWebhookPoster = (
       return;
     }
     const body = JSON.stringify(message.event);
+    const sentMs = monotonicMs();
     let status: PostedWebhook["status"];
     try {
       const response = await fetch(target.url, {
@@ -82,6 +87,8 @@ export const createWebhookPoster = (
       messageId: message.messageId,
       resourceId: message.resourceId,
       at: new Date(),
+      sentMs,
+      answeredMs: monotonicMs(),
       status,
       attempt: number,
     });

@@ -16,6 +16,7 @@ import { type IngestRouteDeps, ingestRoutes } from "./ingest/route.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics/metrics.js";
 import { metricsRoutes } from "./metrics/route.js";
+import { listRoutes } from "./readiness/list-routes.js";
 import { readinessRoutes } from "./readiness/routes.js";
 import type { ReadinessService } from "./readiness/service.js";
 import type { Waiting } from "./waiters/waiting.js";
@@ -68,6 +69,7 @@ export const createApp = (deps: AppDeps) => {
       router.route(BOARD_PATH, boardRoutes(deps.admin.queue));
     }
     readinessRoutes(router, deps.api.readiness);
+    listRoutes(router, deps.api.readiness);
     deps.api.waiting.routes(router);
     mountDocs(router);
     app.route("/", router);

@@ -102,7 +102,9 @@ export const resetTables = async (databaseUrl: string) => {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     await sql.unsafe(BARE_TABLE);
-    await sql`truncate events, resources, pending_deletions, bench_bare_resources`;
+    await sql`
+      truncate events, resources, pending_deletions, executions, execution_calls,
+        bench_bare_resources`;
   } finally {
     await sql.end({ timeout: 1 });
   }

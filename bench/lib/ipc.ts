@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { monotonicMs } from "../../sim/clock.js";
 import { cpuMsOf } from "./cpu.js";
 
 /**
@@ -22,9 +23,6 @@ export type Measured<T> = {
   /** The same for each pid the call named in `watch` (the servers under load), by pid. */
   watchedCpuPercent: Record<string, number>;
 };
-
-/** Milliseconds on CLOCK_MONOTONIC, which every process of the machine shares. */
-export const monotonicMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** The bench's side: `call(method, params)` resolves with the child's answer. */
 export const rpcClient = (child: ChildProcess) => {

@@ -29,6 +29,8 @@ export const buildAll = async () => {
       "baseline-pipeline": path.join(ROOT, "bench/servers/baseline-pipeline.ts"),
       "noop-worker": path.join(ROOT, "bench/servers/noop-worker.ts"),
       "statement-counter": path.join(ROOT, "bench/servers/statement-counter.ts"),
+      "bare-relay": path.join(ROOT, "bench/servers/bare-relay.ts"),
+      "seam-sim": path.join(ROOT, "bench/servers/seam-sim.ts"),
       "load-client": path.join(ROOT, "bench/load/client.ts"),
     },
     outdir: OUT_DIR,
@@ -78,7 +80,7 @@ export const startOurs = async (
 
 /** One of the bench's own servers (a ceiling or a baseline), ready once it prints `listening`. */
 export const startBenchServer = async (
-  name: "bare-route" | "baseline-pipeline" | "noop-worker" | "statement-counter",
+  name: "bare-route" | "baseline-pipeline" | "noop-worker" | "statement-counter" | "bare-relay",
   env: Record<string, string>,
 ): Promise<Service> => {
   const port = await freePort();
@@ -98,12 +100,31 @@ export type LoadProcess = {
   call: ReturnType<typeof rpcClient>["call"];
 };
 
-/** A load generator in a process of its own (bench/load/client.ts). */
-export const startLoad = async (name: string): Promise<LoadProcess> => {
-  const child = startNode(name, path.join(OUT_DIR, "load-client.mjs"), {}, { ipc: true });
+/** A bundled entry in a process of its own, driven over IPC (bench/lib/ipc.ts). */
+const startRpcProcess = async (
+  name: string,
+  entry: "load-client" | "seam-sim",
+  env: Record<string, string> = {},
+): Promise<LoadProcess> => {
+  const child = startNode(name, path.join(OUT_DIR, `${entry}.mjs`), env, { ipc: true });
   const rpc = rpcClient(child.process);
   await rpc.ready;
   return { child, call: rpc.call };
+};
+
+/** A load generator in a process of its own (bench/load/client.ts). */
+export const startLoad = (name: string) => startRpcProcess(name, "load-client");
+
+/**
+ * The Seam simulator in a process of its own (bench/servers/seam-sim.ts), its deletes taking
+ * `deleteDelayMs` (min, max) to complete; its endpoint and API key with it.
+ */
+export const startSimProcess = async (name: string, deleteDelayMs: [number, number]) => {
+  const sim = await startRpcProcess(name, "seam-sim", {
+    SIM_DELETE_DELAY_MS: deleteDelayMs.join(","),
+  });
+  const { result } = await sim.call<{ url: string; apiKey: string }>("endpoint");
+  return { ...sim, ...result };
 };
 
 export const stopAll = async (...children: (Service | LoadProcess | undefined)[]) => {

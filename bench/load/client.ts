@@ -4,9 +4,12 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { monotonicMs } from "../../sim/clock.js";
 import { cpuMsOf } from "../lib/cpu.js";
-import { monotonicMs, serveRpc } from "../lib/ipc.js";
+import { serveRpc } from "../lib/ipc.js";
 import { credentialDeleted, type Delivery, presign } from "../lib/sign.js";
+import type { SimIdentity } from "../servers/seam-sim.js";
+import { runGuideLoop } from "./guide-loop.js";
 
 /**
  * The load generator: a process of its own, forked by the bench, never the one that holds what
@@ -363,6 +366,10 @@ serveRpc({
     held = [];
     return answers;
   },
+
+  /** Seam's guide (its polling loop) for every identity at once, each on a loop of its own. */
+  guideLoops: async (p: { seam: { url: string; apiKey: string }; identities: SimIdentity[] }) =>
+    Promise.all(p.identities.map((identity) => runGuideLoop(p.seam, identity))),
 
   /** Drops every waiter still held. */
   release: async () => {

@@ -90,7 +90,11 @@ export const pendingDeletions = pgTable(
     readyAt: timestamp("ready_at", { withTimezone: true, mode: "string" }),
   },
   (t) => [
-    index("pending_deletions_pending_idx").on(t.requestedAt).where(sql`${t.status} = 'pending'`),
+    // Serve `GET /v1/deletions` (newest first, keyset-paginated on requested_at and the id):
+    // by status, and over all statuses. Ascending, read backwards: drizzle-kit writes a
+    // descending column as DESC NULLS LAST, an order `order by … desc` (NULLS FIRST) cannot use.
+    index("pending_deletions_status_list_idx").on(t.status, t.requestedAt, t.userIdentityId),
+    index("pending_deletions_list_idx").on(t.requestedAt, t.userIdentityId),
   ],
 );
 

@@ -150,7 +150,11 @@ describe("/v1 API surface", () => {
         [
           `${base}/deletion`,
           `${base}/deletion/events`,
+          `${base}/deletion/history`,
           `${base}/readiness`,
+          "/v1/deletions",
+          "/v1/deletions/events",
+          "/v1/service",
           `${base}/resources`,
           "/admin/dead-letters",
           "/admin/dead-letters/retry",

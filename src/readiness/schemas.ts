@@ -73,3 +73,20 @@ export const deletionBody = z
     path: ["strategy"],
   })
   .openapi("DeletionRequest", { example: { execute: true, strategy: "stepwise" } });
+
+/** `GET /v1/deletions`: which, how many, from where (docs/api.md). */
+export const listQuery = z.object({
+  status: z.enum(["pending", "ready", "all"]).default("pending").openapi({
+    description: "`pending` (default), `ready` or `all`.",
+  }),
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/, "a whole number from 1 to 500")
+    .transform(Number)
+    .refine((n) => n <= 500, "at most 500")
+    .optional()
+    .openapi({ description: "Items a page, 1 to 500; default 50.", type: "integer" }),
+  cursor: z.string().max(200).optional().openapi({
+    description: "The `next_cursor` of the page before; opaque.",
+  }),
+});

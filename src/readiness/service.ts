@@ -10,7 +10,9 @@ import {
   requestDeletion,
   startExecution,
 } from "./deletion.js";
+import { readDeletionHistory } from "./history.js";
 import { type LinkField, type ResourceLinks, withLinks } from "./link.js";
+import { listDeletions } from "./list.js";
 import { readOneReadiness, readReadiness } from "./readiness.js";
 
 /** A request's lists, and whether to add what the Seam API lists for the identity. */
@@ -90,6 +92,10 @@ export const createReadinessService = (db: Db, options: ReadinessOptions = {}) =
     return { created: executed.created, readiness: executed.readiness };
   };
   return {
+    /** Whether `"execute": true` is served (SEAM_API_KEY is set). */
+    executes: options.execution !== undefined,
+    list: (query: Parameters<typeof listDeletions>[1]) => listDeletions(db, query),
+    history: (identityId: string) => readDeletionHistory(db, identityId),
     read: (identityIds: string[]) => readReadiness(db, identityIds),
     readOne: (identityId: string) => readOneReadiness(db, identityId),
     link: async (identityId: string, request: LinkRequest) =>

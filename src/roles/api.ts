@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import { createReadinessService } from "../readiness/service.js";
 import type { SeamApi } from "../seam/api.js";
 import { READINESS_CHANNEL } from "../sql/notify-readiness.js";
+import { withTimeout } from "../util/timeout.js";
 import type { Clock } from "../waiters/clock.js";
 import { createWaiting } from "../waiters/waiting.js";
 import type { Core } from "./core.js";
@@ -57,6 +58,10 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
     log,
     ...(clock ? { clock } : {}),
     limits: { total: config.maxWaiters, perOwner: config.maxWaitersPerToken },
+    queueCounts: async () => {
+      const counts = await withTimeout(queue.getJobCounts("waiting", "failed"), 1000);
+      return { waiting: counts.waiting ?? 0, failed: counts.failed ?? 0 };
+    },
   });
   waiting.events.on("refuse", ({ cap }) => metrics.waitersRefused.inc({ cap }));
   metrics.countWaiters(() => waiting.size);

@@ -25,12 +25,9 @@ const isoUtc = (column: string) =>
  * One row per identity (unnest yields one per id, known or not): its blockers, the resources
  * linked to it whose deletion has not been projected, and its deletion request and its execution. One statement,
  * so blockers and deletion come from one snapshot (they agree: both are written under the
- * identity lock).
+ * identity lock). Apart, so a test can EXPLAIN exactly what runs.
  */
-export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
-  runPrepared<ReadinessRow>(
-    db,
-    sql`
+export const readinessStatement = (identityIds: string[]) => sql`
     select i.id::text as user_identity_id,
            coalesce((select json_agg(json_build_object('type', r.resource_type, 'id', r.resource_id)
                                      order by r.resource_type, r.resource_id)
@@ -45,5 +42,7 @@ export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
            e.error_code, e.error_message
     from unnest(${arrayParam(identityIds)}::uuid[]) as i(id)
     left join pending_deletions d on d.user_identity_id = i.id
-    left join executions e on e.user_identity_id = i.id`,
-  );
+    left join executions e on e.user_identity_id = i.id`;
+
+export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
+  runPrepared<ReadinessRow>(db, readinessStatement(identityIds));

@@ -3,6 +3,8 @@ import type { Logger } from "../log.js";
 import type { Readiness } from "../shared/readiness.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { WaitingEvents } from "./events.js";
+import { Feed } from "./feed.js";
+import { sleepUntilWoken } from "./wake.js";
 
 export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
 
@@ -58,16 +60,8 @@ export class Waiter {
    */
   async next(signal: AbortSignal, timeoutMs: number): Promise<Readiness | undefined> {
     if (!this.#unseen && !this.#ended && !signal.aborted && timeoutMs > 0) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimer();
-          signal.removeEventListener("abort", done);
-          this.#wake = undefined;
-          resolve();
-        };
-        const clearTimer = this.clock.setTimer(done, timeoutMs);
-        signal.addEventListener("abort", done, { once: true });
-        this.#wake = done;
+      await sleepUntilWoken(this.clock, signal, timeoutMs, (wake) => {
+        this.#wake = wake;
       });
     }
     if (!this.#unseen) return undefined;
@@ -92,6 +86,8 @@ export class Waiter {
  */
 export class WaiterRegistry {
   readonly #byIdentity = new Map<string, Set<Waiter>>();
+  /** Followers of every deletion: every notified identity is read for them. */
+  readonly #feeds = new Set<Feed>();
   /** Waiters registered now, and how many of them each owner holds (for the limits). */
   #size = 0;
   readonly #byOwner = new Map<string, number>();
@@ -142,17 +138,32 @@ export class WaiterRegistry {
       waiter.end();
       return waiter;
     }
-    this.#size += 1;
-    if (owner !== undefined) this.#byOwner.set(owner, (this.#byOwner.get(owner) ?? 0) + 1);
+    this.#count(owner, 1);
     const waiters = this.#byIdentity.get(identityId) ?? new Set<Waiter>();
     waiters.add(waiter);
     this.#byIdentity.set(identityId, waiters);
     return waiter;
   }
 
+  /**
+   * Registers a follower of every deletion (`GET /v1/deletions/events`), under the same limits
+   * as a waiter. While one is registered, every notification leads to a read.
+   */
+  watchAll(owner?: string): Feed {
+    this.#admit(owner);
+    const feed = new Feed((f) => this.#removeFeed(f), this.clock, owner);
+    if (this.#closed) {
+      feed.end();
+      return feed;
+    }
+    this.#count(owner, 1);
+    this.#feeds.add(feed);
+    return feed;
+  }
+
   /** The readiness of `identityId` may have changed (a NOTIFY arrived). */
   notify(identityId: string): void {
-    if (!this.#byIdentity.has(identityId)) return;
+    if (!this.#byIdentity.has(identityId) && this.#feeds.size === 0) return;
     this.#dirtySince ??= this.clock.now();
     this.#dirty.add(identityId);
     this.#scheduleRefresh();
@@ -163,6 +174,7 @@ export class WaiterRegistry {
    * sent while it was not listening are gone for good.
    */
   recheckAll(): void {
+    for (const feed of this.#feeds) feed.resync();
     for (const identityId of this.#byIdentity.keys()) this.#dirty.add(identityId);
     this.#scheduleRefresh();
   }
@@ -185,6 +197,7 @@ export class WaiterRegistry {
         waiter.end();
       }
     }
+    for (const feed of this.#feeds) feed.end();
     this.deps.events?.emit("close");
   }
 
@@ -207,19 +220,26 @@ export class WaiterRegistry {
     );
   }
 
+  /** Counts a waiter or feed in (`1`) or out (`-1`), for the limits. */
+  #count(owner: string | undefined, change: 1 | -1): void {
+    this.#size += change;
+    if (owner === undefined) return;
+    const held = (this.#byOwner.get(owner) ?? 0) + change;
+    if (held <= 0) this.#byOwner.delete(owner);
+    else this.#byOwner.set(owner, held);
+  }
+
+  #removeFeed(feed: Feed): void {
+    if (this.#feeds.delete(feed)) this.#count(feed.owner, -1);
+  }
+
   #remove(waiter: Waiter): void {
     const waiters = this.#byIdentity.get(waiter.identityId);
     if (waiters === undefined || !waiters.delete(waiter)) return;
-    this.#size -= 1;
-    const owner = waiter.owner;
-    if (owner !== undefined) {
-      const held = (this.#byOwner.get(owner) ?? 1) - 1;
-      if (held === 0) this.#byOwner.delete(owner);
-      else this.#byOwner.set(owner, held);
-    }
+    this.#count(waiter.owner, -1);
     if (waiters.size === 0) {
       this.#byIdentity.delete(waiter.identityId);
-      this.#dirty.delete(waiter.identityId);
+      if (this.#feeds.size === 0) this.#dirty.delete(waiter.identityId);
     }
   }
 
@@ -236,7 +256,9 @@ export class WaiterRegistry {
     // One commit sends its notifications together; let them all arrive before reading.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#dirty.size > 0 && !this.#closed) {
-      const identities = [...this.#dirty].filter((id) => this.#byIdentity.has(id));
+      const identities = [...this.#dirty].filter(
+        (id) => this.#byIdentity.has(id) || this.#feeds.size > 0,
+      );
       const since = this.#dirtySince;
       this.#dirty.clear();
       this.#dirtySince = undefined;
@@ -258,6 +280,7 @@ export class WaiterRegistry {
       }
       for (const [identityId, readiness] of states) {
         for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
+        for (const feed of this.#feeds) feed.deliver(readiness);
       }
       // Apart from the read: a subscriber that throws must not pass for a failed read (and
       // cause a re-read), nor end the loop.

@@ -13,6 +13,7 @@ import {
 } from "../shared/api.js";
 import { answerLater } from "./answer-later.js";
 import { clientSignal } from "./client-signal.js";
+import type { QueueWatch } from "./queue-watch.js";
 import type { WaiterRegistry } from "./registry.js";
 import { waitQuery } from "./schemas.js";
 import { sseEvent, streamLater } from "./sse-stream.js";
@@ -54,6 +55,25 @@ const getDeletionEvents = createRoute({
   },
 });
 
+const getDeletionsEvents = createRoute({
+  method: "get",
+  path: "/v1/deletions/events",
+  summary: "Follow every deletion as Server-Sent Events",
+  description:
+    '`readiness` with the readiness object of every deletion that changes (requested, blockers changed, ready, an execution\'s step or status, cancelled: `deletion` null); `queue` with the events queue\'s `{"waiting","failed"}` at once and when they change; `resync` when changes may have been missed (the request carried `Last-Event-ID`, or the service lost its notifications): list again. Woken by the same notifications as the waiters; counts towards `MAX_WAITERS`.',
+  security: bearerSecurity,
+  responses: {
+    200: {
+      content: { "text/event-stream": { schema: { type: "string" } } },
+      description: "`event: readiness`, `event: queue`, `event: resync`.",
+    },
+    ...openApiErrorResponses,
+  },
+});
+
+/** Event ids of this process's streams: a Last-Event-ID from another process is told apart. */
+const STREAM_EPOCH = Date.now().toString(36);
+
 /**
  * The bearer token a request came with (auth has accepted it by now): the owner whose share of
  * MAX_WAITERS a wait takes. Read from the Node request where there is one, so no fetch
@@ -71,8 +91,38 @@ const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
 };
 
 /** The waiting routes of docs/api.md (long-poll and SSE), on the `/v1` OpenAPI router. */
-export const waitingRoutes = (router: OpenAPIHono, deps: WaitDeps) =>
+export const waitingRoutes = (
+  router: OpenAPIHono,
+  deps: WaitDeps & { queueWatch?: QueueWatch | undefined },
+) =>
   router
+    .openapi(getDeletionsEvents, (c) => {
+      const signal = clientSignal(c);
+      const feed = deps.registry.watchAll(tokenOf(c));
+      const resumed = c.req.header("last-event-id") !== undefined;
+      return streamLater(c, async (write) => {
+        let sequence = 0;
+        const send = (event: string, data: unknown) =>
+          write(sseEvent(event, JSON.stringify(data), `${STREAM_EPOCH}-${++sequence}`));
+        // A reconnect: what changed meanwhile is not kept, so the client lists again.
+        if (resumed) await send("resync", {});
+        const unsubscribe = deps.queueWatch?.subscribe((counts) => void send("queue", counts));
+        try {
+          while (!signal.aborted && !feed.ended) {
+            const batch = await feed.next(signal, SSE_KEEPALIVE_MS);
+            if (batch === undefined) {
+              if (!signal.aborted && !feed.ended) await write(": keep-alive\n\n");
+              continue;
+            }
+            if (batch.resync) await send("resync", {});
+            for (const readiness of batch.items) await send("readiness", readiness);
+          }
+        } finally {
+          unsubscribe?.();
+          feed.release();
+        }
+      }) as never;
+    })
     .openapi(getDeletion, async (c) => {
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");

@@ -6,6 +6,7 @@ import type { Readiness } from "../shared/readiness.js";
 import type { Clock } from "./clock.js";
 import { createWaitingEvents } from "./events.js";
 import { ReadinessListener } from "./listener.js";
+import { createQueueWatch, type QueueCounts } from "./queue-watch.js";
 import { type ReadReadiness, type WaiterLimits, WaiterRegistry } from "./registry.js";
 import { waitingRoutes } from "./routes.js";
 
@@ -21,7 +22,12 @@ export type WaitingDeps = {
   clock?: Clock;
   /** MAX_WAITERS and each token's share of it; no limit without. */
   limits?: WaiterLimits;
+  /** The events queue's counts, for the deletions stream's `queue` events. */
+  queueCounts?: () => Promise<QueueCounts>;
 };
+
+/** How often the deletions stream's queue counts are read while a stream follows them. */
+const QUEUE_COUNTS_INTERVAL_MS = 2_000;
 
 /** A cap that is hit is logged at most this often, with how many waiters it refused meanwhile. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -62,6 +68,13 @@ export const createWaiting = (deps: WaitingDeps) => {
     log: deps.log,
   });
   events.on("listen:success", () => registry.recheckAll());
+  const queueWatch = deps.queueCounts
+    ? createQueueWatch({
+        read: deps.queueCounts,
+        clock: registry.clock,
+        intervalMs: QUEUE_COUNTS_INTERVAL_MS,
+      })
+    : undefined;
   const health: HealthCheck = { name: "listener", check: () => listener.check(deps.pool) };
   return {
     events,
@@ -70,7 +83,8 @@ export const createWaiting = (deps: WaitingDeps) => {
     get size() {
       return registry.size;
     },
-    routes: (router: OpenAPIHono) => waitingRoutes(router, { registry, readOne: deps.readOne }),
+    routes: (router: OpenAPIHono) =>
+      waitingRoutes(router, { registry, readOne: deps.readOne, queueWatch }),
     /** Once the database exists (after migration): LISTEN, then keep listening. */
     start: () => listener.start(),
     /** Answers every waiter with its current state (docs/api.md), then stops listening. */

@@ -1,0 +1,67 @@
+import type { Db } from "../db/client.js";
+import { AppError } from "../errors.js";
+import type { Readiness } from "../shared/readiness.js";
+import { FIRST_PAGE, type PageKey, selectDeletionPage } from "../sql/select-deletion-page.js";
+import { readReadiness } from "./readiness.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The cursor is opaque to clients: the last row's key, as base64url JSON. */
+const encodeCursor = (key: PageKey) =>
+  Buffer.from(JSON.stringify([key.requestedAt, key.identityId])).toString("base64url");
+
+const decodeCursor = (cursor: string): PageKey => {
+  try {
+    const [requestedAt, identityId] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [
+      unknown,
+      unknown,
+    ];
+    if (
+      typeof requestedAt === "string" &&
+      typeof identityId === "string" &&
+      !Number.isNaN(Date.parse(requestedAt)) &&
+      UUID.test(identityId)
+    ) {
+      return { requestedAt, identityId };
+    }
+  } catch {
+    // falls through to the 400
+  }
+  throw new AppError("invalid_request", "cursor is not one this service gave", "cursor");
+};
+
+export type DeletionPage = { items: Readiness[]; next_cursor: string | null };
+
+/**
+ * `GET /v1/deletions`: a page of deletion requests as readiness objects, newest request first.
+ * One more row than asked is read to know whether a next page exists.
+ */
+export const listDeletions = async (
+  db: Db,
+  query: { status: "pending" | "ready" | "all"; limit: number; cursor?: string | undefined },
+): Promise<DeletionPage> => {
+  const after = query.cursor === undefined ? FIRST_PAGE : decodeCursor(query.cursor);
+  const rows = await selectDeletionPage(db, {
+    status: query.status,
+    after,
+    limit: query.limit + 1,
+  });
+  const page = rows.slice(0, query.limit);
+  const states = await readReadiness(
+    db,
+    page.map((row) => row.user_identity_id),
+  );
+  const items = page.flatMap((row) => {
+    const readiness = states.get(row.user_identity_id);
+    // Cancelled between the two reads: left out rather than shown without its deletion.
+    return readiness?.deletion ? [readiness] : [];
+  });
+  const last = page.at(-1);
+  return {
+    items,
+    next_cursor:
+      rows.length > query.limit && last !== undefined
+        ? encodeCursor({ requestedAt: last.requested_at, identityId: last.user_identity_id })
+        : null,
+  };
+};
