@@ -21,7 +21,13 @@ const state = {
 
 const list = createList({ tbody: $("rows"), empty: $("empty"), count: $("count") });
 const detail = createDetail($("detail"), {
-  cancel: (id) => act(id, () => api.cancel(id)),
+  cancel: (id) =>
+    act(id, async () => {
+      await api.cancel(id);
+      // Gone: the refresh after asks for no history (the stream's event may come after it).
+      if (state.detail?.id === id)
+        state.detail.readiness = { ...state.detail.readiness, deletion: null };
+    }),
   execute: (id, strategy) => act(id, () => api.execute(id, strategy)),
 });
 
@@ -157,12 +163,19 @@ const refreshDetail = async () => {
   if (!view) return;
   detailLoading = true;
   try {
-    const [readiness, history] = await Promise.all([
-      api.readiness(view.id),
+    const readHistory = () =>
       api.history(view.id).catch((error) => {
         if (error instanceof ApiError && error.status === 404) return null;
         throw error;
-      }),
+      });
+    // No history is asked for a deletion known to be gone (a 404 the console would show as an
+    // error); with a deletion known, both are asked together.
+    const reading = api.readiness(view.id);
+    const [readiness, history] = await Promise.all([
+      reading,
+      view.readiness?.deletion
+        ? readHistory()
+        : reading.then((next) => (next.deletion ? readHistory() : null)),
     ]);
     if (state.detail === view) Object.assign(view, { readiness, history });
   } catch (error) {

@@ -78,7 +78,10 @@ const entriesOf = (history) => {
         timeOf(entry.at),
         " ",
         h("span", { class: "text" }, entry.text),
-        entry.id ? [" ", h("span", { class: "id" }, entry.id)] : [],
+        // The resource an entry is about, unless its line names it already.
+        entry.id && !entry.text.includes(entry.id)
+          ? [" ", h("span", { class: "id" }, entry.id)]
+          : [],
       ),
     ),
   );
