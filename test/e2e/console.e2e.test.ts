@@ -219,6 +219,45 @@ describe("the console", () => {
     expect(watched.errors).toEqual([]);
   });
 
+  it("filters by status, and keeps ages current without a request", async () => {
+    service = await harness().start();
+    const [pending, ready] = [randomUUID(), randomUUID()];
+    expect((await service.requestDeletion(pending, { acs_user_ids: [randomUUID()] })).status).toBe(
+      201,
+    );
+    expect((await service.requestDeletion(ready)).status).toBe(201);
+    const page = await browser.context.newPage();
+    // The page's clock runs on as usual, and can be moved forward.
+    await page.clock.install();
+    const watched = watchPage(page);
+    await signIn(page, service.url);
+    await page.locator(`#rows tr[data-id="${ready}"]`).waitFor();
+    const age = page.locator(`#rows tr[data-id="${pending}"] .age`);
+    expect(await age.textContent()).toMatch(/^\d+ s$/);
+    const asked = watched.requests.length;
+    await page.clock.fastForward("05:00");
+    await age.filter({ hasText: /^5 min$/ }).waitFor();
+    expect(watched.requests.slice(asked)).toEqual([]);
+
+    const shown = async () => {
+      const rows = await page.$$eval("#rows tr", (trs) =>
+        (trs as unknown as PageElement[]).map((tr) => [tr.dataset.id, tr.dataset.status]),
+      );
+      return { ids: rows.map(([id]) => id), statuses: new Set(rows.map(([, status]) => status)) };
+    };
+    await page.locator("#filter").selectOption("ready");
+    await page.locator(`#rows tr[data-id="${pending}"]`).waitFor({ state: "detached" });
+    expect(await shown()).toMatchObject({ statuses: new Set(["ready"]) });
+    expect((await shown()).ids).toContain(ready);
+    await page.locator("#filter").selectOption("pending");
+    await page.locator(`#rows tr[data-id="${pending}"]`).waitFor();
+    expect(await shown()).toMatchObject({ statuses: new Set(["pending"]) });
+    await page.locator("#filter").selectOption("all");
+    await page.locator(`#rows tr[data-id="${ready}"]`).waitFor();
+    expect((await shown()).statuses).toEqual(new Set(["pending", "ready"]));
+    expect(watched.errors).toEqual([]);
+  });
+
   it("reconnects a dropped stream with Last-Event-ID and lists what it missed", async () => {
     service = await harness().start();
     const target = new URL(service.url);
