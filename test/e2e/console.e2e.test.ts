@@ -29,6 +29,7 @@ declare const document: {
   querySelectorAll: (selector: string) => Iterable<PageElement>;
 };
 declare const window: object;
+declare const sessionStorage: { getItem: (key: string) => string | null };
 declare const MutationObserver: new (
   callback: () => void,
 ) => { observe: (target: unknown, options: object) => void };
@@ -255,6 +256,16 @@ describe("the console", () => {
     await page.locator("#filter").selectOption("all");
     await page.locator(`#rows tr[data-id="${ready}"]`).waitFor();
     expect((await shown()).statuses).toEqual(new Set(["pending", "ready"]));
+
+    // The token lives in this tab's sessionStorage until sign-out, which asks for it again.
+    const stored = () => page.evaluate(() => sessionStorage.getItem("seam-projector.token"));
+    expect(await stored()).toBe(TEST_TOKEN);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API token").waitFor();
+    expect(await stored()).toBeNull();
+    expect(await page.locator("#rows tr").count()).toBe(0);
+    await page.reload();
+    await page.getByLabel("API token").waitFor();
     expect(watched.errors).toEqual([]);
   });
 
@@ -333,6 +344,31 @@ describe("the console", () => {
     await page.screenshot({ path: path.join(OUT, "executed.png"), fullPage: true });
     await page.goBack();
     await page.locator(`#rows tr[data-id="${identity}"]`, { hasText: "completed" }).waitFor();
+    expect(watched.offHost()).toEqual([]);
+    expect(watched.errors).toEqual([]);
+  });
+
+  it("shows a failed execution's error, and its resume button runs it to the end", async () => {
+    sim = await startSeamSim({ deleteDelayMs: [5, 40] });
+    service = await harness().start({ seam: sim });
+    sim.setWebhookTarget({ url: service.webhookUrl, secret: service.secret });
+    const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 }).user_identity_id;
+    sim.fault("/acs/credentials/delete", { status: 401 });
+    expect((await service.requestDeletion(identity)).status).toBe(201);
+    const page = await browser.context.newPage();
+    const watched = watchPage(page);
+    await signIn(page, service.url);
+    await page.locator(`#rows a[href="#/identity/${identity}"]`).click();
+    await page.getByRole("button", { name: "Execute in Seam" }).click();
+    await page.locator(".summary", { hasText: "seam_api_unauthorized" }).waitFor();
+    expect(await page.locator(".summary").textContent()).toContain("acs_credentials failed");
+    expect(
+      await page.locator('.steps li[data-step="acs_credentials"]').getAttribute("data-state"),
+    ).toBe("failed");
+    await page.locator('.entries li[data-what="execution_failed"]').waitFor();
+    await page.getByRole("button", { name: "Resume execution" }).click();
+    await page.locator(".summary", { hasText: "stepwise: completed" }).waitFor({ timeout: 20_000 });
+    expect(await page.getByRole("button", { name: "Resume execution" }).count()).toBe(0);
     expect(watched.offHost()).toEqual([]);
     expect(watched.errors).toEqual([]);
   });
