@@ -110,7 +110,9 @@ describe("the Seam simulator's faults", () => {
   });
 
   it("refuses to delete an ACS user with live credentials, until they are gone", async () => {
-    const { sim, seam } = await start();
+    // Deletes that take long enough for the second refusal below to come first, however busy
+    // the machine (at 5-20 ms the credential was at times gone already).
+    const { sim, seam } = await start({ deleteDelayMs: [500, 500] });
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     const acsUserId = String(identity.acs_user_ids[0]);
     expect(await seamErrorOf(seam.acs.users.delete({ acs_user_id: acsUserId }))).toEqual({

@@ -59,13 +59,22 @@ export const AWAITED: ReadonlySet<CallTarget> = new Set<CallTarget>([
 
 const keyOf = (type: string, id: string) => `${type}/${id}`;
 
+/**
+ * The calls of a step: the live resources of its type, and those of the steps before it, for
+ * one linked once its own step had passed (a PUT while the execution runs) is deleted in the
+ * step in hand, before the identity is (add() leaves out what has a call already).
+ */
 const callsFor = (snapshot: ExecutionSnapshot, step: ExecutionStep): Plan["insert"] => {
   if (step === "user_identity") {
     return [{ type: "user_identity", id: snapshot.identityId, step, state: "pending" }];
   }
-  const type = STEP_TYPE[step];
+  const types = new Set(
+    executionSteps
+      .slice(0, executionSteps.indexOf(step) + 1)
+      .map((s) => STEP_TYPE[s as Exclude<ExecutionStep, "user_identity">]),
+  );
   return snapshot.live
-    .filter((resource) => resource.type === type)
+    .filter((resource) => types.has(resource.type))
     .map((resource) => ({ ...resource, step, state: "pending" }));
 };
 
@@ -93,13 +102,14 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
       insert.push(row);
     }
   };
-  let step = snapshot.step;
-  if (step === null) {
-    step = snapshot.strategy === "cascade" ? "user_identity" : (executionSteps[0] as ExecutionStep);
-    add(callsFor(snapshot, step));
-  }
+  let step =
+    snapshot.step ??
+    (snapshot.strategy === "cascade" ? "user_identity" : (executionSteps[0] as ExecutionStep));
   for (;;) {
     const current = step;
+    // Every live resource of the step in hand is called, those linked after the step started
+    // too: the step is complete only once each is deleted.
+    add(callsFor(snapshot, current));
     const open = [...calls.values()].some((call) => call.step === current && call.state !== "done");
     if (open) return { step, status: "running", done, insert };
     if (step === "user_identity") {
@@ -117,6 +127,5 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
       return { step: null, status: "completed", done, insert };
     }
     step = executionSteps[executionSteps.indexOf(step) + 1] as ExecutionStep;
-    add(callsFor(snapshot, step));
   }
 };

@@ -42,6 +42,31 @@ describe("plan, stepwise", () => {
     expect(next).toEqual({ step: "acs_credentials", status: "running", done: [], insert: [] });
   });
 
+  it("calls a resource of the step in hand linked after the step started", () => {
+    const calls: CallRow[] = [{ ...cred(1), step: "acs_credentials", state: "awaiting" }];
+    const next = plan(snapshot({ step: "acs_credentials", calls, live: [cred(1), cred(2), user] }));
+    expect(next).toEqual({
+      step: "acs_credentials",
+      status: "running",
+      done: [],
+      insert: [{ ...cred(2), step: "acs_credentials", state: "pending" }],
+    });
+  });
+
+  it("calls a resource linked once its step had passed in the step in hand, before the identity", () => {
+    const calls: CallRow[] = [
+      { ...cred(1), step: "acs_credentials", state: "done" },
+      { ...phone, step: "phones", state: "awaiting" },
+    ];
+    const next = plan(snapshot({ step: "phones", calls, live: [cred(2)] }));
+    expect(next).toEqual({
+      step: "phones",
+      status: "running",
+      done: [phone],
+      insert: [{ ...cred(2), step: "phones", state: "pending" }],
+    });
+  });
+
   it("completes a call whose resource was reported deleted, and moves on", () => {
     const calls: CallRow[] = [{ ...cred(1), step: "acs_credentials", state: "awaiting" }];
     const next = plan(snapshot({ step: "acs_credentials", calls, live: [user, phone] }));

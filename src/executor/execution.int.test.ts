@@ -1,8 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { type SeamSim, startSeamSim } from "../../sim/server.js";
+import { describe, expect, it } from "vitest";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { followEvents, TEST_TOKEN } from "../../test/helpers/client.js";
-import { type Service, useHarness } from "../../test/helpers/harness.js";
+import {
+  deletesIn,
+  GET_ROUTES,
+  STEPWISE_ORDER,
+  useExecutions,
+} from "../../test/helpers/execution.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
 import { spawnChild } from "../../test/helpers/process.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
@@ -13,54 +17,9 @@ import { waitFor } from "../../test/helpers/wait-for.js";
  * the simulator posts to the service, as Seam does.
  */
 
-const DELETE_ROUTES = {
-  client_session: "/client_sessions/delete",
-  acs_credential: "/acs/credentials/delete",
-  acs_user: "/acs/users/delete",
-  enrollment_automation: "/user_identities/enrollment_automations/delete",
-  phone: "/phones/deactivate",
-  user_identity: "/user_identities/delete",
-} as const;
-const STEPWISE_ORDER = Object.values(DELETE_ROUTES);
-const GET_ROUTES = [
-  "/client_sessions/get",
-  "/acs/credentials/get",
-  "/acs/users/get",
-  "/user_identities/enrollment_automations/get",
-  "/phones/get",
-  "/user_identities/get",
-];
-
-const harness = useHarness({ env: { EXECUTION_EVENT_TIMEOUT_MS: "400" } }, false);
-let sim: SeamSim | undefined;
-let running: Service | undefined;
-
-// Each test its own service and simulator: a service left running would take the next test's
-// Seam calls (the queue is the harness's) to a simulator that is gone.
-afterEach(async () => {
-  await running?.stop();
-  await sim?.close();
-  [running, sim] = [undefined, undefined];
+const { harness, start, startWithoutSeam } = useExecutions({
+  env: { EXECUTION_EVENT_TIMEOUT_MS: "400" },
 });
-
-/** A simulator and a service that calls it; the simulator posts its webhooks to the service. */
-const start = async (options: Parameters<typeof startSeamSim>[0] = {}, env = {}) => {
-  sim = await startSeamSim({ deleteDelayMs: [5, 40], ...options });
-  const service = await harness().start({ seam: sim, env });
-  running = service;
-  sim.setWebhookTarget({ url: service.webhookUrl, secret: service.secret });
-  const execute = (identityId: string, body: Record<string, unknown> = {}) =>
-    service.call("POST", `/v1/user_identities/${identityId}/deletion`, { execute: true, ...body });
-  const waitEnded = async (identityId: string) => {
-    const response = await service.waitDeletion(identityId, 30);
-    expect(response.status).toBe(200);
-    return (await response.json()) as Readiness;
-  };
-  return { sim, service, execute, waitEnded };
-};
-
-const deletesIn = (s: SeamSim) =>
-  s.requests.filter((r) => STEPWISE_ORDER.includes(r.path as (typeof STEPWISE_ORDER)[number]));
 
 describe("execute: true", () => {
   it("stepwise: deletes in the guide's order, each step after its events, no get, no events.list", async () => {
@@ -86,7 +45,7 @@ describe("execute: true", () => {
     const paths = deletesIn(sim).map((r) => r.path);
     // Each route once per resource, and a route never before one of an earlier step.
     expect(paths.filter((p) => p === "/acs/credentials/delete")).toHaveLength(2);
-    const ranks = paths.map((p) => STEPWISE_ORDER.indexOf(p as (typeof STEPWISE_ORDER)[number]));
+    const ranks = paths.map((p) => STEPWISE_ORDER.indexOf(p));
     expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
     expect(new Set(paths)).toEqual(new Set(STEPWISE_ORDER));
     // A step starts only once the awaited events of the step before were posted (and
@@ -311,8 +270,7 @@ describe("npm run cli -- delete-identity", () => {
 
 describe("execute: bad requests", () => {
   it("is a 400 naming the field: no SEAM_API_KEY, a bad strategy, a strategy without execute", async () => {
-    const service = await harness().start();
-    running = service;
+    const service = await startWithoutSeam();
     const id = "5b0c8a1e-3f7e-4d55-a1c2-6f5b8c2d9e10";
     const path = `/v1/user_identities/${id}/deletion`;
     const cases = [

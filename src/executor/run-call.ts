@@ -1,11 +1,8 @@
-import { createHash } from "node:crypto";
 import type { Db, Tx } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import { AWAITED } from "../execution/plan.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { applyBatch } from "../projector/apply.js";
-import { deletionEventOf } from "../projector/evolve.js";
 import type { SeamCallOutcome, SeamCalls } from "../seam/calls.js";
 import type { ResourceType } from "../shared/resources.js";
 import {
@@ -18,6 +15,7 @@ import { failExecution } from "../sql/fail-execution.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import type { FollowUpHandler } from "./follow-up.js";
 import type { CallJob } from "./queue.js";
+import { createReconcile } from "./reconcile.js";
 
 /** CONTRACT §8: a resource a third `get` still finds fails the execution. */
 const MAX_CHECKS = 3;
@@ -85,6 +83,7 @@ const describe = (outcome: SeamCallOutcome) =>
  */
 export const createCallRunner = (deps: RunCallDeps) => {
   const now = deps.now ?? Date.now;
+  const reconcile = createReconcile({ ...deps, now });
 
   /** Records the answer and advances, in one transaction; then queues what is left. */
   const record = async (
@@ -101,79 +100,51 @@ export const createCallRunner = (deps: RunCallDeps) => {
     await deps.followUp(followUps);
   };
 
-  const fail = async (job: CallJob, code: string, message: string): Promise<CallResult> => {
-    const failed = await deps.db.begin(async (tx) => {
-      const call = await lockCall(tx, job);
-      if (call === undefined) return false;
-      // Back to pending: a resumed execution makes this call again.
-      await updateExecutionCall(
-        tx,
-        callUpdate(job, {
-          state: "pending",
-          round: call.round,
-        }),
-      );
-      return (
-        (await failExecution(tx, job.identityId, job.executionId, { code, message })).length > 0
-      );
-    });
+  /**
+   * Fails the execution, holding the call's lock (lockCall); false when there is nothing to
+   * fail: the execution is not running under the job's id, or the call is done because its
+   * resource's deletion was projected while the call was out (what failed no longer matters).
+   */
+  const failLocked = async (
+    tx: Tx,
+    job: CallJob,
+    call: CallForJob | undefined,
+    error: { code: string; message: string },
+    fields: Partial<CallUpdate> = {},
+  ) => {
+    if (call === undefined || call.state === "done") return false;
+    // Back to pending: a resumed execution makes this call again.
+    await updateExecutionCall(
+      tx,
+      callUpdate(job, { ...fields, state: "pending", round: call.round }),
+    );
+    return (await failExecution(tx, job.identityId, job.executionId, error)).length > 0;
+  };
+
+  /** After a failLocked that committed: counted and logged (warn) when it failed the execution. */
+  const counted = (
+    failed: boolean,
+    job: CallJob,
+    error: { code: string; message: string },
+  ): CallResult => {
     if (failed) {
       deps.metrics.executions.inc({ status: "failed" });
       deps.log.warn(
-        { userIdentityId: job.identityId, type: job.type, id: job.id, code, message },
+        { userIdentityId: job.identityId, type: job.type, id: job.id, ...error },
         "execution failed",
       );
     }
     return { kind: failed ? "failed" : "stale" };
   };
 
-  /**
-   * Seam answered 404 for a resource: it is gone. Recorded as its deletion event would be, with
-   * the source `reconciled`, so readiness, waiters and the execution follow as for a webhook.
-   */
-  const reconcile = async (job: CallJob & { type: ResourceType }, workspaceId: string | null) => {
-    const at = new Date(now()).toISOString();
-    const eventType = deletionEventOf(job.type);
-    const payload = JSON.stringify({
-      reconciled: true,
-      event_type: eventType,
-      resource_type: job.type,
-      resource_id: job.id,
-      route: deps.calls.route(job.action === "check" ? "get" : "delete", job.type),
-      seam_status: 404,
-      occurred_at: at,
-    });
-    const eventId = `reconciled-${job.type}-${job.id}`;
-    const { followUps } = await applyBatch(
-      deps.db,
-      [
-        {
-          kind: "projected",
-          record: {
-            eventId,
-            eventType,
-            workspaceId: workspaceId ?? "",
-            occurredAt: at,
-            receivedAt: at,
-            source: "reconciled",
-            payload,
-            payloadSha256: createHash("sha256").update(payload).digest("hex"),
-          },
-          change: {
-            type: job.type,
-            id: job.id,
-            workspaceId: workspaceId ?? "",
-            state: "deleted",
-            eventId,
-            eventType,
-            occurredAt: Date.parse(at),
-          },
-        },
-      ],
-      { advance: deps.advance },
+  const fail = async (job: CallJob, code: string, message: string): Promise<CallResult> =>
+    counted(
+      await deps.db.begin(async (tx) =>
+        failLocked(tx, job, await lockCall(tx, job), { code, message }),
+      ),
+      job,
+      { code, message },
     );
-    await deps.followUp(followUps);
-  };
 
   /** Seam failed: retry within the window (honouring Retry-After), or fail the execution. */
   const onFailure = async (
@@ -189,18 +160,23 @@ export const createCallRunner = (deps: RunCallDeps) => {
     return { kind: "retry", delayMs: backoffMs((job.retries ?? 0) + 1, outcome.retryAfterMs) };
   };
 
+  /**
+   * For a job with nothing (left) to do: a run of it before may have recorded Seam's answer and
+   * then failed to queue what followed (Redis gone), and BullMQ runs it again. So what the
+   * execution has left is queued again (a job already queued is not queued twice), as a
+   * repeated event does in the projector (projector/apply.ts); nothing when it is not running.
+   */
+  const requeue = (tx: Tx, job: CallJob) => advanceExecutions(tx, [job.identityId], deps.advance);
+
   const runDelete = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
     const claim = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined || call.state === "awaiting" || call.state === "done") {
-        return { kind: "stale" as const };
+        return { kind: "stale" as const, followUps: await requeue(tx, job) };
       }
       if (job.type !== "user_identity" && call.resource_state === "deleted") {
         // Reported deleted before we called (Seam's cascade, another app): nothing to call.
-        return {
-          kind: "skipped" as const,
-          followUps: await advanceExecutions(tx, [job.identityId], deps.advance),
-        };
+        return { kind: "skipped" as const, followUps: await requeue(tx, job) };
       }
       await updateExecutionCall(
         tx,
@@ -212,10 +188,9 @@ export const createCallRunner = (deps: RunCallDeps) => {
       );
       return { kind: "call" as const, workspaceId: call.workspace_id };
     });
-    if (claim.kind === "stale") return claim;
-    if (claim.kind === "skipped") {
+    if (claim.kind !== "call") {
       await deps.followUp(claim.followUps);
-      return { kind: "skipped" };
+      return { kind: claim.kind };
     }
     const outcome = await deps.calls.delete(job.type, job.id);
     deps.metrics.seamCalls.inc({
@@ -245,44 +220,53 @@ export const createCallRunner = (deps: RunCallDeps) => {
 
   /** The timeout fallback: the awaited event is overdue, so Seam is asked once. */
   const runCheck = async (job: CallJob, firstTriedAt: number): Promise<CallResult> => {
+    // Nothing is written before the get: it is counted once Seam answers that the resource is
+    // there (onStillThere), so a get Seam did not answer (429, 5xx, a crash) is no check.
     const claim = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined || call.state !== "awaiting" || call.resource_state === "deleted") {
-        return undefined;
+        return { followUps: await requeue(tx, job) };
       }
-      await updateExecutionCall(
-        tx,
-        callUpdate(job, {
-          state: "awaiting",
-          round: call.round,
-          addGetCalls: 1,
-        }),
-      );
-      return call;
+      return { call };
     });
-    if (claim === undefined || job.type === "user_identity") return { kind: "stale" };
+    if (claim.call === undefined || job.type === "user_identity") {
+      await deps.followUp(claim.followUps ?? []);
+      return { kind: "stale" };
+    }
     const outcome = await deps.calls.get(job.type, job.id);
     deps.metrics.seamCalls.inc({ route: deps.calls.route("get", job.type), outcome: outcome.kind });
     if (outcome.kind === "not_found") {
-      await reconcile(job as CallJob & { type: ResourceType }, claim.workspace_id);
+      await reconcile(job as CallJob & { type: ResourceType }, claim.call.workspace_id);
       return { kind: "reconciled" };
     }
     if (outcome.kind !== "ok") return onFailure(job, outcome, firstTriedAt);
-    // Still there: after the third get that finds it, the execution fails; else delete again.
-    if (claim.get_calls + 1 >= MAX_CHECKS) {
-      return fail(
-        job,
-        "seam_resource_not_deleted",
-        `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
-      );
-    }
-    await record(job, (call) =>
-      callUpdate(job, {
-        state: "pending",
-        round: call.round + 1,
-        answer: "200",
-      }),
-    );
+    return onStillThere(job);
+  };
+
+  /**
+   * A get found the resource. Decided under the call's lock, as its deletion event may have
+   * been projected while the get was out (the call is done then: nothing to fail or delete
+   * again). After the third get that finds it, the execution fails; else it is deleted again.
+   */
+  const onStillThere = async (job: CallJob): Promise<CallResult> => {
+    const notDeleted = {
+      code: "seam_resource_not_deleted",
+      message: `${job.type} ${job.id} is still in Seam after ${MAX_CHECKS} checks, each ${deps.advance.eventTimeoutMs} ms after its delete`,
+    };
+    const outcome = await deps.db.begin(async (tx) => {
+      const call = await lockCall(tx, job);
+      const found = { answer: "200", addGetCalls: 1 };
+      if (call !== undefined && call.state === "awaiting" && call.get_calls + 1 < MAX_CHECKS) {
+        await updateExecutionCall(
+          tx,
+          callUpdate(job, { ...found, state: "pending", round: call.round + 1 }),
+        );
+        return advanceExecutions(tx, [job.identityId], deps.advance);
+      }
+      return failLocked(tx, job, call?.state === "awaiting" ? call : undefined, notDeleted, found);
+    });
+    if (typeof outcome === "boolean") return counted(outcome, job, notDeleted);
+    await deps.followUp(outcome);
     return { kind: "answered" };
   };
 

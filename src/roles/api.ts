@@ -31,6 +31,7 @@ export type ApiRoleDeps = {
 export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps) => {
   const { db, queue, metrics } = core;
   const now = () => new Date();
+  const followUp = createFollowUp({ queue: core.callsQueue, log, metrics });
   const enqueuer = createEnqueue(queue, { timeoutMs: config.enqueueTimeoutMs });
   const gate =
     config.queueMaxDepth > 0
@@ -43,7 +44,10 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
           discover: seamApi.listIdentityFootprint,
           execution: {
             advance: { eventTimeoutMs: config.executionEventTimeoutMs },
-            onFollowUps: createFollowUp({ queue: core.callsQueue, log, metrics }),
+            // A hung Redis never answers the add (the producer client has no offline queue,
+            // but a connection that is open and silent waits for ever): bounded as a webhook's
+            // enqueue is, so the POST is a 503 in time rather than a request left hanging.
+            onFollowUps: (followUps) => withTimeout(followUp(followUps), config.enqueueTimeoutMs),
           },
         }
       : {},

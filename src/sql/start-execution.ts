@@ -24,7 +24,8 @@ export const insertExecution = (
 /**
  * Resumes a failed execution from the step it failed in, under a new execution id (so the
  * jobs of the failed run find nothing to do): its calls not complete are made again, each
- * with its fallback rounds back to none. Returns no row unless it had failed.
+ * with its fallback rounds and checks back to none (a resource still there gets its three gets
+ * again). Returns no row unless it had failed.
  */
 export const resumeExecution = (tx: Tx, identityId: string, executionId: string) =>
   runPrepared<{ user_identity_id: string }>(
@@ -37,7 +38,7 @@ export const resumeExecution = (tx: Tx, identityId: string, executionId: string)
       where user_identity_id = ${identityId}::uuid and status = 'failed'
       returning user_identity_id
     ), calls as (
-      update execution_calls c set state = 'pending', round = 0, deadline_at = null
+      update execution_calls c set state = 'pending', round = 0, get_calls = 0, deadline_at = null
       from resumed r
       where c.user_identity_id = r.user_identity_id and c.state <> 'done'
     )
