@@ -115,6 +115,16 @@ describe("the console", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.locator("#link-state", { hasText: "live" }).waitFor();
     await page.locator(`#rows tr[data-id="${older}"]`).waitFor();
+    // The events queue's counts, from the stream, and the links beside them.
+    await page.waitForFunction(() =>
+      ["#queue-waiting", "#queue-failed"].every((id) =>
+        /^\d+$/.test(document.querySelector(id)?.textContent ?? ""),
+      ),
+    );
+    expect(await page.getByRole("link", { name: "Queues" }).getAttribute("href")).toBe(
+      "/admin/queues",
+    );
+    expect(await page.getByRole("link", { name: "API docs" }).getAttribute("href")).toBe("/docs");
     // The token stays out of every URL the page asked for.
     expect(watched.requests.filter((u) => u.includes(TEST_TOKEN))).toEqual([]);
 
