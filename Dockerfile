@@ -17,6 +17,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The console's page (CONTRACT §9): hand-written files, no build step; served from ../console
+# relative to dist/console/routes.js.
+COPY console ./console
 # Migrations are applied at start-up (under an advisory lock), so they ship with the image.
 COPY drizzle ./drizzle
 USER node

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { BOARD_PATH, boardRoutes } from "./admin/board.js";
 import type { DeadLetters } from "./admin/dead-letters.js";
 import { deadLetterRoutes } from "./admin/routes.js";
+import { consoleRoutes } from "./console/routes.js";
 import { isConnectionError } from "./db/client.js";
 import { adminWritesOnly, bearerAuth } from "./http/auth.js";
 import { limitBody } from "./http/body-limit.js";
@@ -29,7 +30,7 @@ export type AppDeps = {
   metrics?: Pick<Metrics, "registry">;
   /** Absent in a worker process, which serves health and metrics only (docs/operations.md). */
   ingest?: IngestRouteDeps;
-  /** The `/v1` query API, its waiting routes, the OpenAPI document and `/docs`. */
+  /** The `/v1` query API, its waiting routes, the OpenAPI document, `/docs` and `/console`. */
   api?: { readiness: ReadinessService; waiting: Pick<Waiting, "routes">; tokens: string[] };
   /**
    * The dead-letter routes and Bull Board: read by the `/v1` tokens, changed only with one of
@@ -72,6 +73,8 @@ export const createApp = (deps: AppDeps) => {
     deps.api.waiting.routes(router);
     mountDocs(router);
     app.route("/", router);
+    // The operators' page reads /v1 with the token it is given; its files need none.
+    app.route("/console", consoleRoutes());
   }
   return app;
 };

@@ -15,6 +15,8 @@ const LAYERS: string[][] = [
   ["errors.ts", "log.ts", "config.ts", "util"],
   ["shared"],
   ["http"],
+  // The console's page is static files: it sees the http/ toolkit, never a feature.
+  ["console"],
   ["db", "redis.ts"],
   ["sql"],
   ["execution"],

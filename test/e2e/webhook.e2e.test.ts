@@ -36,6 +36,18 @@ describe("built server, end to end", () => {
     expect(ready.checks.redis).toBe("ok");
   });
 
+  it("serves the console's files from console/, beside dist/, under the page's policy", async () => {
+    const page = await fetch(`${service.url}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toMatch(
+      /^default-src 'self'; script-src 'self'; style-src 'self';/,
+    );
+    expect(await page.text()).toContain('<script type="module" src="/console/app.js">');
+    const script = await fetch(`${service.url}/console/app.js`);
+    expect(script.status).toBe(200);
+    expect(await script.text()).toContain("/v1/deletions/events");
+  });
+
   it("takes a signed event over HTTP, answers 202, and projects it into Postgres", async () => {
     const credentialId = randomUUID();
     const event = {
