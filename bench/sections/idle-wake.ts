@@ -20,6 +20,35 @@ const SETTLE_MS = 30;
 
 type Round = { p50: number; p99: number; failures: number };
 
+/** Where ours spends a wake, as its own metrics time the hops (ms, means over the round). */
+type Hops = { enqueue: number; receiptToCommit: number; notifyToAnswer: number };
+
+/** A histogram's mean in ms from Prometheus text: its `_sum` over its `_count`. */
+const meanMs = (text: string, name: string, labels = "") => {
+  const value = (suffix: string) => {
+    const line = text
+      .split("\n")
+      .find((l) => l.startsWith(`${name}_${suffix}{`) && l.includes(labels));
+    return Number(line?.split(" ").at(-1) ?? Number.NaN);
+  };
+  return (value("sum") / value("count")) * 1000;
+};
+
+/**
+ * The service's own timings of the round's hops: the webhook's durable enqueue (ingest), the
+ * event's receipt to its projection's commit (the queue's pick-up, the batcher, the
+ * transaction), and the NOTIFY's arrival to the long-poll's answer (the read after it and the
+ * write). What is left of the p50 is outside them: HTTP in and out, and the notification's trip.
+ */
+const readHops = async (service: Service): Promise<Hops> => {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  return {
+    enqueue: meanMs(text, "seam_projector_enqueue_seconds"),
+    receiptToCommit: meanMs(text, "seam_projector_projection_lag_seconds", 'since="received"'),
+    notifyToAnswer: meanMs(text, "seam_projector_waiter_wake_seconds"),
+  };
+};
+
 /**
  * WAKES times in turn, on an otherwise idle service: a long-poll on one identity (held by one
  * load process), then its one deletion webhook (sent by another); from the webhook's sending to
@@ -62,6 +91,7 @@ const measure = async (
 export const benchIdleWake = async (rounds: number): Promise<Record<string, Figure>> => {
   const baseline: Round[] = [];
   const ours: Round[] = [];
+  const hops: Hops[] = [];
   const [sender, holder] = await Promise.all([startLoad("wake-sender"), startLoad("wake-holder")]);
   try {
     for (let round = 1; round <= rounds; round += 1) {
@@ -76,6 +106,7 @@ export const benchIdleWake = async (rounds: number): Promise<Record<string, Figu
           await sleep(500);
           const result = await measure(service, sender, holder);
           (entry === "baseline" ? baseline : ours).push(result);
+          if (entry === "ours") hops.push(await readHops(service));
           progress(
             `  ${(entry === "baseline" ? "baseline pipeline" : "seam-projector").padEnd(20)} p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  failures ${result.failures}`,
           );
@@ -101,6 +132,18 @@ export const benchIdleWake = async (rounds: number): Promise<Record<string, Figu
       ours: ours.map((r) => r.p99),
       baseline: { values: baseline.map((r) => r.p99), is: baselineIs },
       goal: { text: "<= 15 ms", met: (value) => value <= 15 },
+    }),
+    idle_wake_hop_enqueue_ms: figure({
+      unit: "ms, mean per wake, ours only, by its own metric: the webhook's durable enqueue in Redis (seam_projector_enqueue_seconds)",
+      ours: hops.map((h) => h.enqueue),
+    }),
+    idle_wake_hop_receipt_to_commit_ms: figure({
+      unit: "ms, mean per wake: the webhook's receipt to its projection's commit (projection_lag_seconds, since=received): the queue's pick-up, the batcher, the transaction",
+      ours: hops.map((h) => h.receiptToCommit),
+    }),
+    idle_wake_hop_notify_to_answer_ms: figure({
+      unit: "ms, mean per wake: the NOTIFY's arrival to the long-poll's answer (waiter_wake_seconds): the read after it and the write",
+      ours: hops.map((h) => h.notifyToAnswer),
     }),
     idle_wake_failures: figure({
       unit: "wakes not answered ready",
