@@ -99,14 +99,15 @@ describe("execute: true", () => {
   it("honours Retry-After on a 429, then goes on", async () => {
     const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
-    sim.fault("/acs/credentials/delete", { status: 429, retryAfter: "1" });
+    // 3 s: longer than the first backoff (1 s), so only Retry-After explains the wait.
+    sim.fault("/acs/credentials/delete", { status: 429, retryAfter: "3" });
     await execute(identity.user_identity_id);
     const ended = await waitEnded(identity.user_identity_id);
     expect(ended.deletion?.execution?.status).toBe("completed");
     const [refused, accepted] = sim.calls("/acs/credentials/delete");
     expect(accepted).toBeDefined();
     expect((accepted?.at.getTime() ?? 0) - (refused?.at.getTime() ?? 0)).toBeGreaterThanOrEqual(
-      1000,
+      3000,
     );
   });
 

@@ -1,11 +1,16 @@
-import { type SeamHttp, SeamHttpUserIdentitiesEnrollmentAutomations } from "@seamapi/http/connect";
+import {
+  isSeamHttpApiError,
+  type SeamHttp,
+  SeamHttpUserIdentitiesEnrollmentAutomations,
+} from "@seamapi/http/connect";
 import type { CallTarget } from "../shared/resources.js";
 import { createSeamHttp, retryAfterOf, type SeamClientOptions, toSeamError } from "./client.js";
 
 /**
  * The calls an execution makes (CONTRACT §8): one delete and one get per kind of resource,
  * through `@seamapi/http`. Each is one HTTP attempt: the execution's queue retries, so that a
- * call waiting out a `Retry-After` holds no slot of SEAM_API_CONCURRENCY. The answer is a
+ * call waiting out a `Retry-After` holds no slot of SEAM_API_CONCURRENCY, and the answer says
+ * how long Seam asked to wait. The answer is a
  * value the caller switches on, never an exception.
  */
 export type SeamCallOutcome =
@@ -26,7 +31,43 @@ export type SeamCalls = {
 
 type Route = { path: string; send: (id: string) => PromiseLike<unknown> };
 
-const outcomeOf = (error: unknown, path: string): SeamCallOutcome => {
+/** Seam's request id of a failed attempt: it is on the raw answer and on the error thrown. */
+const requestIdOf = (error: unknown): string | undefined => {
+  if (isSeamHttpApiError(error)) return error.requestId ?? undefined;
+  const headers = (error as { response?: { headers?: Record<string, unknown> } }).response?.headers;
+  const id = headers?.["seam-request-id"];
+  return typeof id === "string" ? id : undefined;
+};
+
+/**
+ * Retry-After of the attempts that failed, by Seam request id, until the call reads it: the
+ * error @seamapi/http throws keeps the request id but not the headers. Bounded, in case a
+ * reader never comes.
+ */
+const createRetryAfters = () => {
+  const byRequest = new Map<string, number | undefined>();
+  return {
+    observe: (error: unknown) => {
+      const id = requestIdOf(error);
+      if (id === undefined) return;
+      if (byRequest.size >= 1000) byRequest.clear();
+      byRequest.set(id, retryAfterOf(error));
+    },
+    take: (error: unknown): number | undefined => {
+      const id = requestIdOf(error);
+      if (id === undefined) return retryAfterOf(error);
+      const value = byRequest.get(id);
+      byRequest.delete(id);
+      return value ?? retryAfterOf(error);
+    },
+  };
+};
+
+const outcomeOf = (
+  error: unknown,
+  path: string,
+  retryAfter: (error: unknown) => number | undefined,
+): SeamCallOutcome => {
   const failure = toSeamError(error, path);
   switch (failure.code) {
     case "not_found":
@@ -36,7 +77,7 @@ const outcomeOf = (error: unknown, path: string): SeamCallOutcome => {
     case "seam_api_rejected":
       return { kind: "rejected", message: failure.message };
     default:
-      return { kind: "unavailable", retryAfterMs: retryAfterOf(error), message: failure.message };
+      return { kind: "unavailable", retryAfterMs: retryAfter(error), message: failure.message };
   }
 };
 
@@ -91,17 +132,17 @@ const routesOf = (seam: SeamHttp) => {
   return { deletes, gets };
 };
 
-const send = async (route: Route, id: string): Promise<SeamCallOutcome> => {
-  try {
-    await route.send(id);
-    return { kind: "ok" };
-  } catch (error) {
-    return outcomeOf(error, route.path);
-  }
-};
-
 export const createSeamCalls = (options: SeamClientOptions): SeamCalls => {
-  const { deletes, gets } = routesOf(createSeamHttp({ ...options, retries: 0 }));
+  const retryAfters = createRetryAfters();
+  const { deletes, gets } = routesOf(createSeamHttp(options, retryAfters.observe));
+  const send = async (route: Route, id: string): Promise<SeamCallOutcome> => {
+    try {
+      await route.send(id);
+      return { kind: "ok" };
+    } catch (error) {
+      return outcomeOf(error, route.path, retryAfters.take);
+    }
+  };
   return {
     route: (action, target) => (action === "delete" ? deletes : gets)[target].path,
     delete: (target, id) => send(deletes[target], id),

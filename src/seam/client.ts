@@ -126,8 +126,16 @@ export const toSeamError = (error: unknown, path: string): AppError => {
   return new AppError("seam_api_rejected", `the Seam API refused ${path} (${detail})`);
 };
 
-/** A SeamHttp whose every request follows `policy`; throws a one-line error on a bad key. */
-export const createSeamHttp = (options: SeamClientOptions): SeamHttp => {
+/**
+ * A SeamHttp whose every request follows `policy`; throws a one-line error on a bad key.
+ * `onFailedAttempt`, when given, replaces the retries: each failed attempt is shown to it, with
+ * its headers (which the error @seamapi/http throws afterwards no longer carries), and none is
+ * retried.
+ */
+export const createSeamHttp = (
+  options: SeamClientOptions,
+  onFailedAttempt?: (error: unknown) => void,
+): SeamHttp => {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options) };
   try {
     return new SeamHttp({
@@ -135,9 +143,14 @@ export const createSeamHttp = (options: SeamClientOptions): SeamHttp => {
       endpoint: options.endpoint,
       axiosOptions: { timeout: policy.timeoutMs },
       axiosRetryOptions: {
-        retries: policy.retries,
+        // axios-retry asks its condition only while a retry is left: one, always refused.
+        retries: onFailedAttempt ? 1 : policy.retries,
         shouldResetTimeout: true,
-        retryCondition: (error) => isRetryable(error, policy),
+        retryCondition: (error) => {
+          if (onFailedAttempt === undefined) return isRetryable(error, policy);
+          onFailedAttempt(error);
+          return false;
+        },
         retryDelay: (retry, error) => retryDelayMs(retry, retryAfterOf(error), policy),
       },
     });

@@ -215,3 +215,49 @@ describe("WaiterRegistry", () => {
     expect(await late.next(never, 10_000)).toBeUndefined();
   });
 });
+
+describe("WaiterRegistry, followers of every deletion (watchAll)", () => {
+  it("reads every notified identity for a feed, and tells it to resync after a reconnect", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log, clock: createManualClock() });
+    registry.notify("x"); // nobody follows yet: nothing read
+    expect(reads.calls).toEqual([]);
+    const feed = registry.watchAll("token");
+    expect(registry.size).toBe(1);
+    reads.table.set("b", true);
+    registry.notify("a");
+    registry.notify("b");
+    await until(() => reads.calls.length === 1);
+    expect(reads.calls[0]).toEqual(["a", "b"]);
+    const batch = await feed.next(never, 1000);
+    expect(batch?.resync).toBe(false);
+    expect(batch?.items.map((r) => [r.user_identity_id, r.ready])).toEqual([
+      ["a", false],
+      ["b", true],
+    ]);
+    // The listener reconnected: notifications sent meanwhile are lost, so the client re-lists.
+    registry.recheckAll();
+    expect(await feed.next(never, 1000)).toEqual({ resync: true, items: [] });
+    feed.release();
+    expect(registry.size).toBe(0);
+    registry.notify("c");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reads.calls).toHaveLength(1);
+  });
+
+  it("counts feeds under the limits, and ends them at close", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({
+      read: reads.read,
+      log,
+      clock: createManualClock(),
+      limits: { total: 2, perOwner: 1 },
+    });
+    const feed = registry.watchAll("t1");
+    expect(() => registry.watchAll("t1")).toThrow(/this token holds as many waiters/);
+    registry.register("a", "t2");
+    expect(() => registry.watchAll("t3")).toThrow(/this process holds as many waiters/);
+    await registry.close();
+    expect(feed.ended).toBe(true);
+  });
+});
