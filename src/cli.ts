@@ -14,6 +14,7 @@ import {
   type BackfillFlags,
   filterOfFlags,
 } from "./seam/backfill.js";
+import { UUID } from "./shared/ids.js";
 
 export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
 const DEFAULT_SERVICE_URL = "http://127.0.0.1:3000";
@@ -124,8 +125,6 @@ const parseBackfill = (args: string[], now: Date): Command => {
   const optional = { ...(limit === undefined ? {} : { limit }), ...(filter && { filter }) };
   return { kind: "backfill", since, until, ...optional };
 };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const parseDeleteIdentity = (args: string[], env: Record<string, string | undefined>): Command => {
   let parsed: ReturnType<typeof parseDeleteArgs>;

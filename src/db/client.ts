@@ -48,6 +48,10 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
  */
 export const arrayParam = (values: readonly unknown[]) => sql.param(values);
 
+/** A timestamp column read back as ISO 8601 text in UTC, with milliseconds (`…T…:…:….123Z`). */
+export const isoUtc = (column: string) =>
+  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+
 const dialect = new PgDialect();
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.js";
+import { UUID } from "../shared/ids.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -8,14 +9,12 @@ declare module "hono" {
   }
 }
 
-const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * The caller's `X-Request-Id` only when it is a UUID, else a new one. Any other text could be
  * a secret (a client that sends its token there), and the id is logged on every line.
  */
 const requestIdOf = (header: string | undefined): string =>
-  header !== undefined && UUID_LIKE.test(header) ? header.toLowerCase() : randomUUID();
+  header !== undefined && UUID.test(header) ? header.toLowerCase() : randomUUID();
 
 /** Probes and scrapes arrive every few seconds; at `info` they would bury everything else. */
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);

@@ -1,10 +1,9 @@
 import type { Db } from "../db/client.js";
 import { AppError } from "../errors.js";
+import { UUID } from "../shared/ids.js";
 import type { Readiness } from "../shared/readiness.js";
 import { FIRST_PAGE, type PageKey, selectDeletionPage } from "../sql/select-deletion-page.js";
 import { readReadiness } from "./readiness.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The cursor is opaque to clients: the last row's key, as base64url JSON. */
 const encodeCursor = (key: PageKey) =>

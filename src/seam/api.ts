@@ -3,6 +3,7 @@ import {
   type SeamHttpRequest,
   SeamHttpUserIdentitiesEnrollmentAutomations,
 } from "@seamapi/http/connect";
+import { UUID } from "../shared/ids.js";
 import { createSeamHttp, type SeamClientOptions, toSeamError } from "./client.js";
 
 /**
@@ -89,7 +90,6 @@ const call = async <T>(request: PromiseLike<T>, path: string): Promise<T> => {
 };
 
 /** Seam ids are UUIDs; anything else (a malformed answer) is dropped rather than stored. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const idsOf = <T>(items: readonly T[], field: keyof T): string[] => [
   ...new Set(
     items

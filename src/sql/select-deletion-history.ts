@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, runPrepared } from "../db/client.js";
+import { type Db, isoUtc, runPrepared } from "../db/client.js";
 import type {
   CallTarget,
   ExecutionStatus,
@@ -7,9 +7,6 @@ import type {
   ExecutionStrategy,
   ResourceType,
 } from "../shared/resources.js";
-
-const iso = (column: string) =>
-  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 export type HistoryRow = {
   requested_at: string;
@@ -51,23 +48,23 @@ export const selectDeletionHistory = (db: Db, identityId: string) =>
   runPrepared<HistoryRow>(
     db,
     sql`
-    select ${sql.raw(iso("d.requested_at"))} as requested_at, ${sql.raw(iso("d.ready_at"))} as ready_at,
+    select ${isoUtc("d.requested_at")} as requested_at, ${isoUtc("d.ready_at")} as ready_at,
            coalesce((select json_agg(json_build_object(
                        'type', r.resource_type, 'id', r.resource_id, 'event_type', r.event_type,
-                       'event_id', r.event_id, 'at', ${sql.raw(iso("r.updated_at"))})
+                       'event_id', r.event_id, 'at', ${isoUtc("r.updated_at")})
                        order by r.updated_at)
                      from resources r
                      where r.user_identity_id = d.user_identity_id and r.state = 'deleted'),
                     '[]'::json) as deleted,
            e.strategy, e.status as execution_status, e.step,
-           ${sql.raw(iso("e.started_at"))} as started_at, ${sql.raw(iso("e.finished_at"))} as finished_at,
+           ${isoUtc("e.started_at")} as started_at, ${isoUtc("e.finished_at")} as finished_at,
            e.error_code, e.error_message,
            coalesce((select json_agg(json_build_object(
                        'type', c.resource_type, 'id', c.resource_id, 'step', c.step, 'state', c.state,
                        'delete_calls', c.delete_calls, 'get_calls', c.get_calls, 'answer', c.answer,
-                       'called_at', ${sql.raw(iso("c.called_at"))},
-                       'answered_at', ${sql.raw(iso("c.answered_at"))},
-                       'done_at', ${sql.raw(iso("c.done_at"))})
+                       'called_at', ${isoUtc("c.called_at")},
+                       'answered_at', ${isoUtc("c.answered_at")},
+                       'done_at', ${isoUtc("c.done_at")})
                        order by c.called_at nulls last, c.resource_type, c.resource_id)
                      from execution_calls c where c.user_identity_id = d.user_identity_id),
                     '[]'::json) as calls

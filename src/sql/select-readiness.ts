@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
+import { arrayParam, type Db, isoUtc, runPrepared, type Tx } from "../db/client.js";
 import type { Execution, Readiness } from "../shared/readiness.js";
 
 export type ReadinessRow = {
@@ -16,10 +16,6 @@ export type ReadinessRow = {
   error_code: string | null;
   error_message: string | null;
 };
-
-/** ISO 8601 in UTC with milliseconds, the way JSON dates usually look. */
-const isoUtc = (column: string) =>
-  sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
  * One row per identity (unnest yields one per id, known or not): its blockers, the resources
