@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type Figure, figure, progress } from "../lib/figures.js";
+import { type Figure, figure, pick, progress } from "../lib/figures.js";
 import {
   dropPrefix,
   type LoadProcess,
@@ -92,7 +92,6 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
   } finally {
     await stopAll(load);
   }
-  const pick = (rs: Round[], key: keyof Round) => rs.map((r) => r[key]);
   const ceilingIs = "bare Hono route reading the same body, @hono/node-server 2";
   const rows = (level: "info" | "warn", label: string): Record<string, Figure> => ({
     [`ingest_requests_per_second${label}`]: figure({
