@@ -1,9 +1,9 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import type { SeamEventJson } from "../../sim/events.js";
 import { identityLifecycle } from "../lib/events.js";
 import { type Figure, figure, percentile, progress } from "../lib/figures.js";
 
-type SeamEventJson = { event_id: string; event_type: string };
 const isDeletion = (event: SeamEventJson) => /\.(deleted|deactivated)$/.test(event.event_type);
 
 const IDENTITIES = 20;
