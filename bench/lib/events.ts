@@ -63,7 +63,8 @@ export const makeIdentities = (count: number, types: ResourceType[]): BenchIdent
     };
   });
 
-const BARE_TABLE = `
+/** The baseline pipeline's one table (bench/servers/baseline-pipeline.ts creates it too). */
+export const BARE_TABLE = `
   create table if not exists bench_bare_resources (
     resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
 
