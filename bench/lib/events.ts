@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { buildDeletionEvent, buildSeamEvent, type SeamEventJson } from "../../sim/events.js";
+import {
+  buildDeletionEvent,
+  buildSeamEvent,
+  createAcsContext,
+  type SeamEventJson,
+} from "../../sim/events.js";
 import type { ResourceType } from "../../src/shared/resources.js";
-
-const acsContext = () => ({ acs_system_id: randomUUID(), connected_account_id: randomUUID() });
 
 /**
  * One app user's life in Seam, as the projection sees it: two ACS users with two credentials
@@ -13,7 +16,7 @@ const acsContext = () => ({ acs_system_id: randomUUID(), connected_account_id: r
 export const identityLifecycle = (start: Date): SeamEventJson[] => {
   let clock = start.getTime();
   const workspaceId = randomUUID();
-  const acs = acsContext();
+  const acs = createAcsContext();
   const at = () => {
     clock += 1000;
     return { workspaceId, at: new Date(clock), acs };
@@ -57,7 +60,7 @@ export const makeIdentities = (count: number, types: ResourceType[]): BenchIdent
         buildDeletionEvent(resource.type, resource.id, {
           workspaceId: randomUUID(),
           at: new Date(),
-          acs: acsContext(),
+          acs: createAcsContext(),
         }),
       ),
     };

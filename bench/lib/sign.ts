@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Webhook } from "svix";
-import { buildDeletionEvent } from "../../sim/events.js";
+import { buildDeletionEvent, createAcsContext } from "../../sim/events.js";
 
 /** The bench's webhook secret and API token (not the published local defaults). */
 export const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
@@ -50,6 +50,6 @@ export const credentialDeleted = () =>
     buildDeletionEvent("acs_credential", randomUUID(), {
       workspaceId: randomUUID(),
       at: new Date(),
-      acs: { acs_system_id: randomUUID(), connected_account_id: randomUUID() },
+      acs: createAcsContext(),
     }),
   );
