@@ -73,9 +73,10 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
     for (let round = 1; round <= rounds; round += 1) {
       progress(`ingest: round ${round} of ${rounds}`);
       const bare = await startBenchServer("bare-route", {});
-      results.ceiling.push(await measure(load, bare));
+      const ceiling = await measure(load, bare);
+      results.ceiling.push(ceiling);
       await stopAll(bare);
-      progress(describe("bare route (ceiling)", results.ceiling.at(-1) as Round));
+      progress(describe("bare route (ceiling)", ceiling));
       for (const level of ["info", "warn"] as const) {
         const prefix = `bench-ingest-${randomBytes(4).toString("hex")}`;
         const api = await startOurs(
@@ -83,10 +84,11 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
           { ROLE: "api", QUEUE_PREFIX: prefix, ...(level === "warn" ? { LOG_LEVEL: "warn" } : {}) },
           profileArgs("PROFILE_API"),
         );
-        results[level].push(await measure(load, api));
+        const ours = await measure(load, api);
+        results[level].push(ours);
         await stopAll(api);
         await dropPrefix(prefix);
-        progress(describe(`seam-projector (${level})`, results[level].at(-1) as Round));
+        progress(describe(`seam-projector (${level})`, ours));
       }
     }
   } finally {
