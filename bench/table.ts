@@ -2,13 +2,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Figure, GENERATOR_BOUND_PERCENT } from "./lib/figures.js";
+import { ROOT } from "./lib/processes.js";
 
 /**
  * Writes bench/README.md from bench/results/latest.json: the method, then every figure as the
  * last full run measured it. `npm run bench` calls it last; `npm run bench:table` alone
  * rewrites the page from the committed results. Never edit the page by hand.
  */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 type Results = {
   measured_at: string;

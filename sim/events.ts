@@ -16,6 +16,12 @@ export type SeamEventJson = Record<string, unknown> & {
 /** The access system an ACS user or credential lives in; its events name both. */
 export type AcsContext = { acs_system_id: string; connected_account_id: string };
 
+/** A fresh access system: ids for an ACS system and the connected account it belongs to. */
+export const createAcsContext = (): AcsContext => ({
+  acs_system_id: randomUUID(),
+  connected_account_id: randomUUID(),
+});
+
 /** The resources whose deletion Seam reports with an event. */
 export type DeletableType =
   | "client_session"

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type AcsContext, buildDeletionEvent, type SeamEventJson } from "./events.js";
+import { buildDeletionEvent, createAcsContext, type SeamEventJson } from "./events.js";
 import type { Random } from "./random.js";
 import type { SimResource, SimResourceType } from "./resources.js";
 import type { Scheduler } from "./scheduler.js";
@@ -82,7 +82,7 @@ export const createWorkspace = (
   },
 ) => {
   const workspaceId = randomUUID();
-  const acs: AcsContext = { acs_system_id: randomUUID(), connected_account_id: randomUUID() };
+  const acs = createAcsContext();
   const [minDelay, maxDelay] = options.deleteDelayMs ?? [20, 200];
   const resources = new Map<string, SimResource>();
   const deleteCallCounts = new Map<string, number>();

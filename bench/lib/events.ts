@@ -1,76 +1,43 @@
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
+import {
+  buildDeletionEvent,
+  buildSeamEvent,
+  createAcsContext,
+  type SeamEventJson,
+} from "../../sim/events.js";
 import type { ResourceType } from "../../src/shared/resources.js";
-
-/**
- * Seam events as Seam sends them (the fields @seamapi/types requires of each type), made here
- * so the bench depends on nothing in test/.
- */
-type Event = Record<string, unknown> & { event_id: string; event_type: string };
-
-const ID_FIELD: Record<ResourceType, string> = {
-  acs_user: "acs_user_id",
-  acs_credential: "acs_credential_id",
-  enrollment_automation: "enrollment_automation_id",
-  phone: "device_id",
-  client_session: "client_session_id",
-};
-const DELETED: Record<ResourceType, string> = {
-  acs_user: "acs_user.deleted",
-  acs_credential: "acs_credential.deleted",
-  enrollment_automation: "enrollment_automation.deleted",
-  phone: "phone.deactivated",
-  client_session: "client_session.deleted",
-};
-
-const event = (eventType: string, at: Date, fields: Record<string, unknown>): Event => ({
-  event_id: randomUUID(),
-  event_type: eventType,
-  workspace_id: fields.workspace_id ?? randomUUID(),
-  created_at: at.toISOString(),
-  occurred_at: at.toISOString(),
-  ...fields,
-});
-
-const acsFields = () => ({ acs_system_id: randomUUID(), connected_account_id: randomUUID() });
-
-/** The event that reports a resource gone (`phone.deactivated` for a phone). */
-const deletionEvent = (type: ResourceType, id: string, at = new Date()): Event =>
-  event(DELETED[type], at, {
-    ...(type === "acs_user" || type === "acs_credential" ? acsFields() : {}),
-    [ID_FIELD[type]]: id,
-  });
 
 /**
  * One app user's life in Seam, as the projection sees it: two ACS users with two credentials
  * each (issued, one reissued, one invalidated), a phone, an enrollment automation and a client
- * session, then the deletion of all of it. 17 events, a realistic mix of types.
+ * session, then the deletion of all of it. 19 events, a realistic mix of types.
  */
-export const identityLifecycle = (start: Date): Event[] => {
+export const identityLifecycle = (start: Date): SeamEventJson[] => {
   let clock = start.getTime();
+  const workspaceId = randomUUID();
+  const acs = createAcsContext();
   const at = () => {
     clock += 1000;
-    return new Date(clock);
+    return { workspaceId, at: new Date(clock), acs };
   };
-  const workspace_id = randomUUID();
-  const acs = { ...acsFields(), workspace_id };
-  const events: Event[] = [];
-  const deletions: Event[] = [];
+  const events: SeamEventJson[] = [];
+  const deletions: SeamEventJson[] = [];
   for (let u = 0; u < 2; u += 1) {
     const acs_user_id = randomUUID();
-    events.push(event("acs_user.created", at(), { ...acs, acs_user_id }));
+    events.push(buildSeamEvent("acs_user.created", { ...acs, acs_user_id }, at()));
     for (let c = 0; c < 2; c += 1) {
       const acs_credential_id = randomUUID();
-      events.push(event("acs_credential.issued", at(), { ...acs, acs_credential_id }));
-      if (c === 0)
-        events.push(event("acs_credential.reissued", at(), { ...acs, acs_credential_id }));
-      else events.push(event("acs_credential.invalidated", at(), { ...acs, acs_credential_id }));
-      deletions.push(event("acs_credential.deleted", at(), { ...acs, acs_credential_id }));
+      const fields = { ...acs, acs_credential_id };
+      events.push(buildSeamEvent("acs_credential.issued", fields, at()));
+      if (c === 0) events.push(buildSeamEvent("acs_credential.reissued", fields, at()));
+      else events.push(buildSeamEvent("acs_credential.invalidated", fields, at()));
+      deletions.push(buildDeletionEvent("acs_credential", acs_credential_id, at()));
     }
-    deletions.push(event("acs_user.deleted", at(), { ...acs, acs_user_id }));
+    deletions.push(buildDeletionEvent("acs_user", acs_user_id, at()));
   }
   for (const type of ["phone", "enrollment_automation", "client_session"] as const) {
-    deletions.push(event(DELETED[type], at(), { workspace_id, [ID_FIELD[type]]: randomUUID() }));
+    deletions.push(buildDeletionEvent(type, randomUUID(), at()));
   }
   return [...events, ...deletions];
 };
@@ -79,7 +46,7 @@ export type BenchIdentity = {
   id: string;
   resources: { type: ResourceType; id: string }[];
   /** One deletion event per resource: once all are projected, the identity is ready. */
-  deletionEvents: Event[];
+  deletionEvents: SeamEventJson[];
 };
 
 /** Identities with one resource of each given type, and the events that delete them. */
@@ -89,11 +56,18 @@ export const makeIdentities = (count: number, types: ResourceType[]): BenchIdent
     return {
       id: randomUUID(),
       resources,
-      deletionEvents: resources.map((resource) => deletionEvent(resource.type, resource.id)),
+      deletionEvents: resources.map((resource) =>
+        buildDeletionEvent(resource.type, resource.id, {
+          workspaceId: randomUUID(),
+          at: new Date(),
+          acs: createAcsContext(),
+        }),
+      ),
     };
   });
 
-const BARE_TABLE = `
+/** The baseline pipeline's one table (bench/servers/baseline-pipeline.ts creates it too). */
+export const BARE_TABLE = `
   create table if not exists bench_bare_resources (
     resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
 

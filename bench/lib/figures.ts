@@ -69,6 +69,12 @@ const spread = (values: number[]) => {
   };
 };
 
+/** One measure across a section's rounds: a figure's `ours`, or its ceiling's or baseline's values. */
+export const pick = <K extends string, R extends Record<K, number>>(
+  rounds: R[],
+  key: K,
+): number[] => rounds.map((round) => round[key]);
+
 export type FigureInput = {
   unit: string;
   /** One value per round. */

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Webhook } from "svix";
+import { buildDeletionEvent, createAcsContext } from "../../sim/events.js";
 
 /** The bench's webhook secret and API token (not the published local defaults). */
 export const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
@@ -45,13 +46,10 @@ export const presign = (bodies: string[], secret = BENCH_SECRET): Delivery[] => 
 
 /** An `acs_credential.deleted` with fresh ids: the ingest section's unique webhooks. */
 export const credentialDeleted = () =>
-  JSON.stringify({
-    event_id: randomUUID(),
-    event_type: "acs_credential.deleted",
-    workspace_id: randomUUID(),
-    created_at: new Date().toISOString(),
-    occurred_at: new Date().toISOString(),
-    acs_system_id: randomUUID(),
-    connected_account_id: randomUUID(),
-    acs_credential_id: randomUUID(),
-  });
+  JSON.stringify(
+    buildDeletionEvent("acs_credential", randomUUID(), {
+      workspaceId: randomUUID(),
+      at: new Date(),
+      acs: createAcsContext(),
+    }),
+  );

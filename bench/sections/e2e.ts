@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type BenchIdentity, makeIdentities, seedIdentities } from "../lib/events.js";
-import { type Figure, figure, percentile, progress } from "../lib/figures.js";
+import { type Figure, figure, percentile, pick, progress } from "../lib/figures.js";
 import { sleep } from "../lib/processes.js";
 import {
   DATABASE_URL,
@@ -146,7 +146,6 @@ export const benchEndToEnd = async (rounds: number): Promise<Record<string, Figu
       progress(describe(entry === "baseline" ? "baseline pipeline" : "seam-projector", result));
     }
   }
-  const pick = (rs: Round[], key: keyof Round) => rs.map((r) => r[key]);
   const baselineIs = "the baseline pipeline (one job and one statement per event, not a ceiling)";
   const generator = (rs: Round[]) => rs.map((r) => Math.max(r.senderCpu, r.holderCpu));
   return {

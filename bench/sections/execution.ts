@@ -237,18 +237,18 @@ export const benchExecution = async (rounds: number): Promise<Record<string, Fig
   try {
     for (let round = 1; round <= rounds; round += 1) {
       progress(`execution: round ${round} of ${rounds}, ${EXECUTIONS} executions each`);
-      ceiling.push(await measureCeiling());
-      const c = ceiling.at(-1) as WakeRound;
+      const c = await measureCeiling();
+      ceiling.push(c);
       progress(
         `  bare relay          p50 ${ms(c.p50)} ms  p99 ${ms(c.p99)} ms  failures ${c.failures}`,
       );
-      ours.push(await measureOurs());
-      const o = ours.at(-1) as OursRound;
+      const o = await measureOurs();
+      ours.push(o);
       progress(
         `  seam-projector      p50 ${ms(o.p50)} ms  p99 ${ms(o.p99)} ms  (after the 202: p50 ${ms(o.afterAnsweredP50)} ms)  failures ${o.failures}  requests/execution ${o.requests} (lists ${o.lists}, while waiting ${o.waiting})`,
       );
-      polling.push(await measurePolling(load));
-      const p = polling.at(-1) as PollingRound;
+      const p = await measurePolling(load);
+      polling.push(p);
       progress(`  guide's polling     requests/execution ${p.requests} (events.list ${p.waiting})`);
     }
   } finally {

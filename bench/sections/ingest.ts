@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type Figure, figure, progress } from "../lib/figures.js";
+import { type Figure, figure, pick, progress } from "../lib/figures.js";
 import {
   dropPrefix,
   type LoadProcess,
@@ -73,9 +73,10 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
     for (let round = 1; round <= rounds; round += 1) {
       progress(`ingest: round ${round} of ${rounds}`);
       const bare = await startBenchServer("bare-route", {});
-      results.ceiling.push(await measure(load, bare));
+      const ceiling = await measure(load, bare);
+      results.ceiling.push(ceiling);
       await stopAll(bare);
-      progress(describe("bare route (ceiling)", results.ceiling.at(-1) as Round));
+      progress(describe("bare route (ceiling)", ceiling));
       for (const level of ["info", "warn"] as const) {
         const prefix = `bench-ingest-${randomBytes(4).toString("hex")}`;
         const api = await startOurs(
@@ -83,16 +84,16 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
           { ROLE: "api", QUEUE_PREFIX: prefix, ...(level === "warn" ? { LOG_LEVEL: "warn" } : {}) },
           profileArgs("PROFILE_API"),
         );
-        results[level].push(await measure(load, api));
+        const ours = await measure(load, api);
+        results[level].push(ours);
         await stopAll(api);
         await dropPrefix(prefix);
-        progress(describe(`seam-projector (${level})`, results[level].at(-1) as Round));
+        progress(describe(`seam-projector (${level})`, ours));
       }
     }
   } finally {
     await stopAll(load);
   }
-  const pick = (rs: Round[], key: keyof Round) => rs.map((r) => r[key]);
   const ceilingIs = "bare Hono route reading the same body, @hono/node-server 2";
   const rows = (level: "info" | "warn", label: string): Record<string, Figure> => ({
     [`ingest_requests_per_second${label}`]: figure({

@@ -1,9 +1,9 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
+import type { SeamEventJson } from "../../sim/events.js";
 import { identityLifecycle } from "../lib/events.js";
 import { type Figure, figure, percentile, progress } from "../lib/figures.js";
 
-type SeamEventJson = { event_id: string; event_type: string };
 const isDeletion = (event: SeamEventJson) => /\.(deleted|deactivated)$/.test(event.event_type);
 
 const IDENTITIES = 20;
@@ -86,8 +86,8 @@ const pollOnce = async () => {
 export const benchPolling = async (rounds: number): Promise<Record<string, Figure>> => {
   const results: Awaited<ReturnType<typeof pollOnce>>[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    results.push(await pollOnce());
-    const r = results.at(-1) as (typeof results)[number];
+    const r = await pollOnce();
+    results.push(r);
     progress(
       `polling: round ${round} of ${rounds}: ${r.requests} requests, wake p50 ${r.p50} ms, p99 ${r.p99} ms`,
     );

@@ -126,23 +126,23 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
         }
       } else {
         await fillQueue(prefix);
-        ceiling.push(await timeDrain(prefix, () => noop(prefix, best)));
-        progress(describe(`no-op worker (ceiling), ${best}`, ceiling.at(-1) as Drain));
+        const drain = await timeDrain(prefix, () => noop(prefix, best));
+        ceiling.push(drain);
+        progress(describe(`no-op worker (ceiling), ${best}`, drain));
       }
       // The same tables every round: an events table grown by the rounds before would make each
       // round slower than the last.
       await resetTables(DATABASE_URL);
       await fillQueue(prefix);
-      ours.push(
-        await timeDrain(prefix, () =>
-          startOurs(
-            "worker",
-            { ROLE: "worker", QUEUE_PREFIX: prefix },
-            profileArgs("PROFILE_WORKER"),
-          ),
+      const worker = await timeDrain(prefix, () =>
+        startOurs(
+          "worker",
+          { ROLE: "worker", QUEUE_PREFIX: prefix },
+          profileArgs("PROFILE_WORKER"),
         ),
       );
-      progress(describe("seam-projector worker", ours.at(-1) as Drain));
+      ours.push(worker);
+      progress(describe("seam-projector worker", worker));
     }
   } finally {
     await dropPrefix(prefix);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { makeIdentities, seedIdentities } from "../lib/events.js";
-import { type Figure, figure, progress } from "../lib/figures.js";
+import { type Figure, figure, pick, progress } from "../lib/figures.js";
 import { type Child, rssMb, sleep, until } from "../lib/processes.js";
 import {
   DATABASE_URL,
@@ -168,7 +168,6 @@ export const benchWaiters = async (rounds: number): Promise<Record<string, Figur
       );
     }
   }
-  const pick = (rs: Round[], key: keyof Round) => rs.map((r) => r[key]);
   const baselineIs = "the baseline pipeline holding the same long-polls (not a ceiling)";
   return {
     waiters_rss_mb: figure({

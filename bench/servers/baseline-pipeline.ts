@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import postgres from "postgres";
 import { Webhook } from "svix";
 import { createProducerRedis, createWorkerRedis } from "../../src/redis.js";
+import { BARE_TABLE } from "../lib/events.js";
 
 /**
  * The baseline of the end-to-end figures (not a ceiling: seam-projector beats it on some): a
@@ -83,9 +84,7 @@ const app = new Hono()
     return c.json({ user_identity_id: id, ready: true }, 200);
   });
 
-await sql`
-  create table if not exists bench_bare_resources (
-    resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
+await sql.unsafe(BARE_TABLE);
 await sql.listen(CHANNEL, (identityId) => {
   const waiter = waiting.get(identityId);
   if (waiter === undefined) return;

@@ -4,7 +4,7 @@ import { createWorkerRedis } from "../../src/redis.js";
 
 /**
  * The projection ceiling: the same queue drained by a BullMQ worker whose processor does
- * nothing, at the concurrency the bench gives it (bench/projection.ts says why). What
+ * nothing, at the concurrency the bench gives it (bench/sections/projection.ts says why). What
  * seam-projector adds beyond this is the projection.
  */
 const worker = new Worker(EVENTS_QUEUE, async () => "noop", {
