@@ -79,7 +79,7 @@ describe("execute: true", () => {
   });
 
   it("a dropped event completes through the fallback: exactly one get, the resource reconciled", async () => {
-    const { sim, service, execute, waitEnded } = await start();
+    const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1, phones: 0 });
     const [credential] = identity.acs_credential_ids as [string];
     sim.drop(credential);
@@ -93,7 +93,6 @@ describe("execute: true", () => {
     const [row] = await harness().database.sql<{ source: string; event_type: string }[]>`
       select source, event_type from events where event_id = ${`reconciled-acs_credential-${credential}`}`;
     expect(row).toEqual({ source: "reconciled", event_type: "acs_credential.deleted" });
-    void service;
   });
 
   it("honours Retry-After on a 429, then goes on", async () => {
@@ -112,7 +111,7 @@ describe("execute: true", () => {
   });
 
   it("fails on a 401, and a second POST resumes from the failed step", async () => {
-    const { sim, service, execute, waitEnded } = await start();
+    const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     sim.fault("/acs/credentials/delete", { status: 401 });
     await execute(identity.user_identity_id);
@@ -140,7 +139,6 @@ describe("execute: true", () => {
     const again = await execute(identity.user_identity_id);
     expect(again.status).toBe(200);
     expect(sim.requests.length).toBe(before);
-    void service;
   });
 
   it("a cancel mid-way makes no further Seam call", async () => {
