@@ -65,12 +65,11 @@ export const createReadinessService = (db: Db, options: ReadinessOptions = {}) =
         "execute",
       );
     }
-    const current = (await readOneReadiness(db, identityId)).deletion?.execution;
-    // Completed: nothing to do, nothing read from Seam. Running or failed: continue, reading
-    // nothing from Seam. None: discover, then start.
-    if (current?.status === "completed") {
-      return { created: false, readiness: await readOneReadiness(db, identityId) };
-    }
+    const readiness = await readOneReadiness(db, identityId);
+    const current = readiness.deletion?.execution;
+    // Completed: nothing to do, nothing read from Seam, and what was just read is the answer.
+    // Running or failed: continue, reading nothing from Seam. None: discover, then start.
+    if (current?.status === "completed") return { created: false, readiness };
     const executed: Executed =
       current === null || current === undefined
         ? await startExecution(
