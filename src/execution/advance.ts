@@ -15,6 +15,16 @@ export type AdvanceOptions = {
   now?: () => number;
 };
 
+/**
+ * What a feature that advances executions is given (with SEAM_API_KEY): the options, and what
+ * to do with the follow-ups once its transaction has committed (executor/follow-up.ts queues
+ * them); a rejection means they were not queued.
+ */
+export type ExecutionHooks = {
+  advance: AdvanceOptions;
+  onFollowUps: (followUps: FollowUp[]) => Promise<void>;
+};
+
 /** A call to hand to the Seam-call queue (docs/architecture.md): a delete, or a timeout check. */
 type CallJobKey = { type: CallTarget; id: string; round: number };
 
