@@ -1,5 +1,10 @@
 import type { Tx } from "../db/client.js";
-import type { CallTarget, ExecutionStep, ExecutionStrategy } from "../shared/resources.js";
+import type {
+  CallState,
+  CallTarget,
+  ExecutionStep,
+  ExecutionStrategy,
+} from "../shared/resources.js";
 import { type RunningExecutionRow, selectRunningExecutions } from "../sql/select-executions.js";
 import {
   completeExecutionCalls,
@@ -7,7 +12,7 @@ import {
   type NewCall,
   updateExecutions,
 } from "../sql/write-execution-plans.js";
-import { type CallState, plan } from "./plan.js";
+import { plan } from "./plan.js";
 
 export type AdvanceOptions = {
   /** EXECUTION_EVENT_TIMEOUT_MS: how long an awaited deletion event is waited for. */

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, runPrepared, type Tx } from "../db/client.js";
 import type {
+  CallState,
   CallTarget,
   ExecutionStep,
   ExecutionStrategy,
@@ -11,7 +12,7 @@ export type ExecutionCallRow = {
   type: CallTarget;
   id: string;
   step: ExecutionStep;
-  state: "pending" | "calling" | "awaiting" | "done";
+  state: CallState;
   round: number;
   deadline_at: string | null;
 };
