@@ -4,6 +4,7 @@ import { followEvents, TEST_TOKEN } from "../../test/helpers/client.js";
 import {
   deletesIn,
   GET_ROUTES,
+  heldAnswer,
   STEPWISE_ORDER,
   useExecutions,
 } from "../../test/helpers/execution.js";
@@ -144,14 +145,14 @@ describe("execute: true", () => {
   it("a cancel mid-way makes no further Seam call", async () => {
     const { sim, service, execute } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
-    let release = () => {};
-    sim.fault("/acs/users/delete", { hold: new Promise<void>((resolve) => (release = resolve)) });
+    const held = heldAnswer();
+    sim.fault("/acs/users/delete", held.fault);
     await execute(identity.user_identity_id);
     await waitFor(() => sim.calls("/acs/users/delete").length === 1, {
       message: "ACS user delete",
     });
     expect((await service.cancelDeletion(identity.user_identity_id)).status).toBe(204);
-    release();
+    held.release();
     const readiness = await service.readiness(identity.user_identity_id);
     expect(readiness.deletion).toBeNull();
     // Give the execution every chance to go on: Seam's events for the held delete arrive.
