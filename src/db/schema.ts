@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import {
+  executionCallStates,
   executionStatuses,
   executionSteps,
   executionStrategies,
@@ -145,7 +146,7 @@ export const executionCalls = pgTable(
     resourceType: text("resource_type").notNull(),
     resourceId: uuid("resource_id").notNull(),
     step: text("step", { enum: executionSteps }).notNull(),
-    state: text("state", { enum: ["pending", "calling", "awaiting", "done"] }).notNull(),
+    state: text("state", { enum: executionCallStates }).notNull(),
     /** Rounds of the timeout fallback so far: each is one `get` that found the resource. */
     round: integer("round").notNull().default(0),
     deleteCalls: integer("delete_calls").notNull().default(0),

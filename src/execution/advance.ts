@@ -1,5 +1,10 @@
 import type { Tx } from "../db/client.js";
-import type { CallTarget, ExecutionStep, ExecutionStrategy } from "../shared/resources.js";
+import type {
+  CallState,
+  CallTarget,
+  ExecutionStep,
+  ExecutionStrategy,
+} from "../shared/resources.js";
 import { type RunningExecutionRow, selectRunningExecutions } from "../sql/select-executions.js";
 import {
   completeExecutionCalls,
@@ -7,12 +12,22 @@ import {
   type NewCall,
   updateExecutions,
 } from "../sql/write-execution-plans.js";
-import { type CallState, plan } from "./plan.js";
+import { plan } from "./plan.js";
 
 export type AdvanceOptions = {
   /** EXECUTION_EVENT_TIMEOUT_MS: how long an awaited deletion event is waited for. */
   eventTimeoutMs: number;
   now?: () => number;
+};
+
+/**
+ * What a feature that advances executions is given (with SEAM_API_KEY): the options, and what
+ * to do with the follow-ups once its transaction has committed (executor/follow-up.ts queues
+ * them); a rejection means they were not queued.
+ */
+export type ExecutionHooks = {
+  advance: AdvanceOptions;
+  onFollowUps: (followUps: FollowUp[]) => Promise<void>;
 };
 
 /** A call to hand to the Seam-call queue (docs/architecture.md): a delete, or a timeout check. */
@@ -64,8 +79,10 @@ export const advanceExecutions = async (
       calls: row.calls,
       live: row.live,
     });
+    // A plan ends with step null only when it completes, so a row just started (step null)
+    // always counts as changed: its first step is written here.
     const stepChanged = next.step !== row.step || next.status !== "running";
-    if (stepChanged || row.step === null) {
+    if (stepChanged) {
       updates.push({
         identityId: row.user_identity_id,
         step: next.step,
@@ -98,29 +115,24 @@ const toFollowUp = (
   deadline: string,
   stepChanged: boolean,
 ): FollowUp => {
-  const states = new Map<string, { state: CallState; round: number; deadlineAt: string | null }>();
-  for (const call of row.calls) {
-    states.set(`${call.type}/${call.id}`, { ...call, deadlineAt: call.deadline_at });
+  type Call = CallJobKey & { state: CallState; deadlineAt: string | null };
+  const states = new Map<string, Call>();
+  const put = (call: Call) => states.set(`${call.type}/${call.id}`, call);
+  for (const { type, id, state, round, deadline_at } of row.calls) {
+    put({ type, id, state, round, deadlineAt: deadline_at });
   }
-  for (const call of next.done)
-    states.set(`${call.type}/${call.id}`, { state: "done", round: 0, deadlineAt: null });
-  for (const call of next.insert) {
-    states.set(`${call.type}/${call.id}`, {
-      state: call.state,
-      round: 0,
-      deadlineAt: call.state === "awaiting" ? deadline : null,
-    });
+  for (const { type, id } of next.done) {
+    put({ type, id, state: "done", round: 0, deadlineAt: null });
+  }
+  for (const { type, id, state } of next.insert) {
+    put({ type, id, state, round: 0, deadlineAt: state === "awaiting" ? deadline : null });
   }
   const calls: FollowUp["calls"] = [];
   const checks: FollowUp["checks"] = [];
   if (next.status === "running") {
-    for (const [key, call] of states) {
-      const [type, id] = key.split("/") as [CallTarget, string];
-      if (call.state === "pending" || call.state === "calling")
-        calls.push({ type, id, round: call.round });
-      if (call.state === "awaiting" && call.deadlineAt !== null) {
-        checks.push({ type, id, round: call.round, deadlineAt: call.deadlineAt });
-      }
+    for (const { type, id, state, round, deadlineAt } of states.values()) {
+      if (state === "pending" || state === "calling") calls.push({ type, id, round });
+      if (state === "awaiting" && deadlineAt !== null) checks.push({ type, id, round, deadlineAt });
     }
   }
   return {

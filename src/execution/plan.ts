@@ -1,4 +1,5 @@
 import {
+  type CallState,
   type CallTarget,
   type ExecutionStatus,
   type ExecutionStep,
@@ -13,8 +14,6 @@ import {
  * advance.ts reads the snapshot and writes the plan in the transaction that changed the
  * state (a projected deletion, a Seam answer, a start); nothing here does I/O.
  */
-
-export type CallState = "pending" | "calling" | "awaiting" | "done";
 
 export type CallRow = { type: CallTarget; id: string; step: ExecutionStep; state: CallState };
 

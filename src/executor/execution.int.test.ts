@@ -4,6 +4,7 @@ import { followEvents, TEST_TOKEN } from "../../test/helpers/client.js";
 import {
   deletesIn,
   GET_ROUTES,
+  heldAnswer,
   STEPWISE_ORDER,
   useExecutions,
 } from "../../test/helpers/execution.js";
@@ -79,7 +80,7 @@ describe("execute: true", () => {
   });
 
   it("a dropped event completes through the fallback: exactly one get, the resource reconciled", async () => {
-    const { sim, service, execute, waitEnded } = await start();
+    const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1, phones: 0 });
     const [credential] = identity.acs_credential_ids as [string];
     sim.drop(credential);
@@ -93,7 +94,6 @@ describe("execute: true", () => {
     const [row] = await harness().database.sql<{ source: string; event_type: string }[]>`
       select source, event_type from events where event_id = ${`reconciled-acs_credential-${credential}`}`;
     expect(row).toEqual({ source: "reconciled", event_type: "acs_credential.deleted" });
-    void service;
   });
 
   it("honours Retry-After on a 429, then goes on", async () => {
@@ -112,7 +112,7 @@ describe("execute: true", () => {
   });
 
   it("fails on a 401, and a second POST resumes from the failed step", async () => {
-    const { sim, service, execute, waitEnded } = await start();
+    const { sim, execute, waitEnded } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     sim.fault("/acs/credentials/delete", { status: 401 });
     await execute(identity.user_identity_id);
@@ -140,20 +140,19 @@ describe("execute: true", () => {
     const again = await execute(identity.user_identity_id);
     expect(again.status).toBe(200);
     expect(sim.requests.length).toBe(before);
-    void service;
   });
 
   it("a cancel mid-way makes no further Seam call", async () => {
     const { sim, service, execute } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
-    let release = () => {};
-    sim.fault("/acs/users/delete", { hold: new Promise<void>((resolve) => (release = resolve)) });
+    const held = heldAnswer();
+    sim.fault("/acs/users/delete", held.fault);
     await execute(identity.user_identity_id);
     await waitFor(() => sim.calls("/acs/users/delete").length === 1, {
       message: "ACS user delete",
     });
     expect((await service.cancelDeletion(identity.user_identity_id)).status).toBe(204);
-    release();
+    held.release();
     const readiness = await service.readiness(identity.user_identity_id);
     expect(readiness.deletion).toBeNull();
     // Give the execution every chance to go on: Seam's events for the held delete arrive.

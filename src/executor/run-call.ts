@@ -86,15 +86,11 @@ export const createCallRunner = (deps: RunCallDeps) => {
   const reconcile = createReconcile({ ...deps, now });
 
   /** Records the answer and advances, in one transaction; then queues what is left. */
-  const record = async (
-    job: CallJob,
-    change: (call: CallForJob) => Parameters<typeof updateExecutionCall>[1] | undefined,
-  ) => {
+  const record = async (job: CallJob, change: (call: CallForJob) => CallUpdate) => {
     const followUps = await deps.db.begin(async (tx) => {
       const call = await lockCall(tx, job);
       if (call === undefined) return [] as FollowUp[];
-      const update = change(call);
-      if (update) await updateExecutionCall(tx, update);
+      await updateExecutionCall(tx, change(call));
       return advanceExecutions(tx, [job.identityId], deps.advance);
     });
     await deps.followUp(followUps);

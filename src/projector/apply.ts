@@ -69,21 +69,6 @@ const evolveLocked = (
 };
 
 /**
- * Applies a batch of classified events in one transaction: record each event id (a repeat
- * changes nothing), fold the new changes into the resources with evolve(), then bring the
- * pending deletions of the identities whose blockers changed up to date and notify their
- * waiters. Either all of it commits or none of it does.
- *
- * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
- * every resource the batch names, sent together; then the writes, the identity locks, the
- * refresh and COMMIT, sent together. The locks are taken before the new event ids are known, so
- * a batch of repeats locks rows it will not change: repeats are rare, and a round trip per
- * batch is not. COMMIT of a transaction in which a statement failed rolls back without an
- * error of its own, so the writes' answers, awaited after it, are what say whether the batch
- * committed. (BEGIN could join the first flight on a reserved connection, but postgres.js 3.4
- * puts a reserved connection that died back in its pool, where the next query on it hangs.)
- */
-/**
  * Identities with a linked resource that this batch reports deleted, its event new or a
  * repeat: their executions are advanced. A repeat counts because an execution's next calls
  * are queued only after the commit that advanced it; if that queueing failed, the event's job
@@ -115,6 +100,23 @@ export type BatchResult = {
   followUps: FollowUp[];
 };
 
+/**
+ * Applies a batch of classified events in one transaction: record each event id (a repeat
+ * changes nothing), fold the new changes into the resources with evolve(), then bring the
+ * pending deletions of the identities whose blockers changed up to date and notify their
+ * waiters. Either all of it commits or none of it does.
+ *
+ * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
+ * every resource the batch names, sent together; then the writes, the identity locks, the
+ * refresh and COMMIT, sent together. A batch that deletes a linked resource, with SEAM_API_KEY,
+ * takes one round trip more to read the identities' running executions, and one more to write
+ * their plans when there are any (execution/advance.ts). The locks are taken before the new
+ * event ids are known, so a batch of repeats locks rows it will not change: repeats are rare,
+ * and a round trip per batch is not. COMMIT of a transaction in which a statement failed rolls back without an
+ * error of its own, so the writes' answers, awaited after it, are what say whether the batch
+ * committed. (BEGIN could join the first flight on a reserved connection, but postgres.js 3.4
+ * puts a reserved connection that died back in its pool, where the next query on it hangs.)
+ */
 export const applyBatch = async (
   db: Db,
   batch: Classified[],

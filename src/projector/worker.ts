@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Db, isConnectionError } from "../db/client.js";
 import { toError } from "../errors.js";
-import type { FollowUp } from "../execution/advance.js";
+import type { ExecutionHooks, FollowUp } from "../execution/advance.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
@@ -29,10 +29,7 @@ export type ProjectorDeps = {
    * to do is handed to `onFollowUps` after the commit (the Seam-call queue). If that fails, the
    * batch's jobs fail and are retried: their repeats advance the executions again.
    */
-  executions?: {
-    advance: NonNullable<ApplyOptions["advance"]>;
-    onFollowUps: (followUps: FollowUp[]) => Promise<void>;
-  };
+  executions?: ExecutionHooks;
   /** SEAM_WORKSPACE_ID: events of other workspaces are stored as `ignored`. */
   workspaceId?: string | undefined;
 };

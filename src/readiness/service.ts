@@ -1,6 +1,6 @@
 import type { Db } from "../db/client.js";
 import { AppError } from "../errors.js";
-import type { AdvanceOptions, FollowUp } from "../execution/advance.js";
+import type { ExecutionHooks } from "../execution/advance.js";
 import type { ExecutionStrategy } from "../shared/resources.js";
 import {
   cancelDeletion,
@@ -28,11 +28,7 @@ export type ReadinessOptions = {
   /** The identity's resources as the Seam API lists them; absent without SEAM_API_KEY. */
   discover?: (identityId: string) => Promise<Record<LinkField, string[]>>;
   /** Executions (CONTRACT §8); absent without SEAM_API_KEY. */
-  execution?: {
-    advance: AdvanceOptions;
-    /** Queues what a committed start or resume leaves to do (executor/follow-up.ts). */
-    onFollowUps: (followUps: FollowUp[]) => Promise<void>;
-  };
+  execution?: ExecutionHooks;
 };
 
 /**
@@ -65,12 +61,11 @@ export const createReadinessService = (db: Db, options: ReadinessOptions = {}) =
         "execute",
       );
     }
-    const current = (await readOneReadiness(db, identityId)).deletion?.execution;
-    // Completed: nothing to do, nothing read from Seam. Running or failed: continue, reading
-    // nothing from Seam. None: discover, then start.
-    if (current?.status === "completed") {
-      return { created: false, readiness: await readOneReadiness(db, identityId) };
-    }
+    const readiness = await readOneReadiness(db, identityId);
+    const current = readiness.deletion?.execution;
+    // Completed: nothing to do, nothing read from Seam, and what was just read is the answer.
+    // Running or failed: continue, reading nothing from Seam. None: discover, then start.
+    if (current?.status === "completed") return { created: false, readiness };
     const executed: Executed =
       current === null || current === undefined
         ? await startExecution(

@@ -30,5 +30,12 @@ export type ExecutionStrategy = (typeof executionStrategies)[number];
 export const executionStatuses = ["running", "completed", "failed"] as const;
 export type ExecutionStatus = (typeof executionStatuses)[number];
 
+/**
+ * Where one call of an execution is (db/schema.ts): to make, sent, answered and its deletion
+ * event awaited, or complete.
+ */
+export const executionCallStates = ["pending", "calling", "awaiting", "done"] as const;
+export type CallState = (typeof executionCallStates)[number];
+
 /** What an execution calls Seam about: a resource, or the identity itself (its last step). */
 export type CallTarget = ResourceType | "user_identity";

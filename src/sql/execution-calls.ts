@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type Db, runPrepared, type Tx } from "../db/client.js";
+import { runPrepared, type Tx } from "../db/client.js";
 import type { ResourceType } from "../shared/resources.js";
 import type { ExecutionCallRow } from "./select-executions.js";
 
@@ -63,11 +63,4 @@ export const updateExecutionCall = (tx: Tx, u: CallUpdate) =>
         done_at = case when ${u.state} = 'done' then now() else null end
     where user_identity_id = ${u.identityId}::uuid and resource_type = ${u.type}
       and resource_id = ${u.id}::uuid`,
-  );
-
-/** The identities whose executions are running: what a process re-queues when it starts. */
-export const selectRunningExecutionIds = (db: Db) =>
-  runPrepared<{ user_identity_id: string }>(
-    db,
-    sql`select user_identity_id::text from executions where status = 'running' order by started_at`,
   );

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
 import type {
+  CallState,
   CallTarget,
   ExecutionStep,
   ExecutionStrategy,
@@ -11,7 +12,7 @@ export type ExecutionCallRow = {
   type: CallTarget;
   id: string;
   step: ExecutionStep;
-  state: "pending" | "calling" | "awaiting" | "done";
+  state: CallState;
   round: number;
   deadline_at: string | null;
 };
@@ -49,4 +50,11 @@ export const selectRunningExecutions = (tx: Tx, identityIds: string[]) =>
     from executions e
     where e.user_identity_id = any(${arrayParam(identityIds)}::uuid[]) and e.status = 'running'
     for update of e`,
+  );
+
+/** The identities whose executions are running: what a process re-queues when it starts. */
+export const selectRunningExecutionIds = (db: Db) =>
+  runPrepared<{ user_identity_id: string }>(
+    db,
+    sql`select user_identity_id::text from executions where status = 'running' order by started_at`,
   );
