@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { rawExchange } from "../../test/helpers/raw-http.js";
 import { TEST_TOKEN } from "../../test/helpers/readiness.js";
-import { waitFor } from "../../test/helpers/wait-for.js";
 
 /** `{"acs_user_ids":[0,0,…]}` of `count` zeros: two bytes an element, none of them an id. */
 const zeros = (count: number) => `{"acs_user_ids":[${new Array(count).fill("0").join(",")}]}`;
@@ -72,24 +71,17 @@ describe("request bodies on /v1 and /admin (CONTRACT §5)", () => {
     expect(anonymous.status).toBe(413);
   });
 
-  it("refuses a list of more than 1,000 ids with a 400 without validating its elements, the event loop free", async () => {
+  it("refuses a list of more than 1,000 ids with a 400 naming the list", async () => {
     // 900 KB: under the body limit, 450 times the list limit; each zero fails the UUID check.
+    // That no element is validated (before, 450,000 issues: seconds of CPU) is
+    // src/readiness/schemas.unit.test.ts's to show, without a clock.
     const body = zeros(450_000);
     expect(body.length).toBeLessThan(1024 * 1024);
-    const started = performance.now();
-    const answer = send(resources(), body);
-    // Sent while the 400 is being worked out: before, zod made 450,000 issues (seconds of CPU).
-    const probeStarted = performance.now();
-    await waitFor(async () => (await fetch(`${service.url}/healthz`)).ok);
-    const probeMs = performance.now() - probeStarted;
-    const response = await answer;
-    const elapsed = performance.now() - started;
+    const response = await send(resources(), body);
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({
       error: { code: "invalid_request", field: "acs_user_ids" },
     });
-    expect(elapsed).toBeLessThan(1000);
-    expect(probeMs).toBeLessThan(500);
   });
 
   it("still takes a list of 1,000 ids", async () => {
