@@ -94,6 +94,14 @@ describe("loadConfig", () => {
     );
   });
 
+  it("gives each API token half of MAX_WAITERS, rounded up", () => {
+    const config = loadConfig({
+      API_TOKENS: "token-a-0123456789,token-b-0123456789",
+      MAX_WAITERS: "3",
+    });
+    expect(config.maxWaitersPerToken).toBe(2);
+  });
+
   it("keeps events 90 days and dead letters 30 by default; 0 keeps all", () => {
     expect(loadConfig({})).toMatchObject({ eventsRetentionDays: 90, deadLetterRetentionDays: 30 });
     expect(loadConfig({ EVENTS_RETENTION_DAYS: "0", DEAD_LETTER_DAYS: "0" })).toMatchObject({

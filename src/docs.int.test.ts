@@ -1,13 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../test/helpers/postgres.js";
-import { dropPrefix, REDIS_URL, testPrefix } from "../test/helpers/redis.js";
-import { loadConfig } from "./config.js";
-import { createLogger } from "./log.js";
-import { type RunningService, startService } from "./main.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Service, useHarness } from "../test/helpers/harness.js";
+import { TEST_TOKEN } from "../test/helpers/readiness.js";
 
-const TOKEN = `docs-test-token-${randomUUID()}`;
 const readDoc = (path: string) => readFile(new URL(`../${path}`, import.meta.url), "utf8");
 
 /** Every `` `METHOD /path` `` the text names, as "METHOD /path" (query strings dropped). */
@@ -24,28 +20,10 @@ const routesNamed = (markdown: string): Set<string> =>
  * the service does not serve, fails here.
  */
 describe("docs/api.md", () => {
-  let database: TestDatabase;
-  let service: RunningService;
-  const prefix = testPrefix();
-  beforeAll(async () => {
-    database = await createTestDatabase({ max: 1 });
-    const config = loadConfig({
-      ROLE: "api",
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: "2",
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      API_TOKENS: TOKEN,
-      LOG_LEVEL: "silent",
-    });
-    service = await startService(config, createLogger("silent"));
-  });
-  afterAll(async () => {
-    await service?.close();
-    await database?.drop();
-    await dropPrefix(prefix);
+  const harness = useHarness({}, { role: "api" });
+  let service: Service;
+  beforeAll(() => {
+    service = harness().service;
   });
 
   const openApiRoutes = async (): Promise<Set<string>> => {
@@ -76,7 +54,7 @@ describe("docs/api.md", () => {
       const [method = "GET", path = "/"] = route.split(" ");
       const response = await fetch(
         `${service.url}${path.replaceAll(/\{[^}]+\}/g, () => randomUUID())}`,
-        { method, headers: { Authorization: `Bearer ${TOKEN}` }, redirect: "manual" },
+        { method, headers: { Authorization: `Bearer ${TEST_TOKEN}` }, redirect: "manual" },
       );
       const body = await response.text();
       if (response.status === 404 && body.includes("no route for")) unserved.push(route);

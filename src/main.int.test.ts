@@ -1,37 +1,26 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import postgres from "postgres";
-import { afterAll, describe, expect, it } from "vitest";
-import { createTestSecret, serviceEnv } from "../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { createHarness, type Service } from "../test/helpers/harness.js";
 import { adminSql, createTestDatabase, databaseUrl } from "../test/helpers/postgres.js";
 import { TEST_TOKEN } from "../test/helpers/readiness.js";
-import { dropPrefix, testPrefix } from "../test/helpers/redis.js";
 import { startTcpProxy } from "../test/helpers/tcp-proxy.js";
 import { waitFor } from "../test/helpers/wait-for.js";
 import type { Role } from "./config.js";
-import { loadConfig } from "./config.js";
-import { createLogger } from "./log.js";
-import { type RunningService, startService } from "./main.js";
 
 /** src/db/migrate.ts's lock: held here, it keeps a starting service from migrating. */
 const MIGRATION_LOCK_KEY = 73_130_001;
 
-const prefix = testPrefix();
-const running: RunningService[] = [];
-const start = async (role: Role, url: string) => {
-  const env = serviceEnv({ databaseUrl: url, prefix, secret: createTestSecret(), role });
-  const service = await startService(
-    loadConfig({ ...env, API_TOKENS: TEST_TOKEN }),
-    createLogger("silent"),
-  );
-  running.push(service);
-  return service;
+/** Services on `url`, returned as soon as they listen (before they migrate). */
+const servicesOn = async (url: string) => {
+  const harness = await createHarness({ databaseUrl: url });
+  return {
+    start: (role: Role) => harness.start({ role, ready: false }),
+    close: harness.close,
+  };
 };
-afterAll(async () => {
-  await Promise.all(running.map((service) => service.close()));
-  await dropPrefix(prefix);
-});
 
-const get = (service: RunningService, path: string, init: RequestInit = {}) =>
+const get = (service: Service, path: string, init: RequestInit = {}) =>
   fetch(`${service.url}${path}`, {
     ...init,
     headers: {
@@ -40,14 +29,14 @@ const get = (service: RunningService, path: string, init: RequestInit = {}) =>
       ...init.headers,
     },
   });
-const readiness = (service: RunningService) =>
+const readiness = (service: Service) =>
   get(service, `/v1/user_identities/${randomUUID()}/readiness`);
-const link = (service: RunningService) =>
+const link = (service: Service) =>
   get(service, `/v1/user_identities/${randomUUID()}/resources`, {
     method: "PUT",
     body: JSON.stringify({ phone_ids: [randomUUID()] }),
   });
-const readyz = async (service: RunningService) => {
+const readyz = async (service: Service) => {
   const response = await fetch(`${service.url}/readyz`);
   return { status: response.status, ...((await response.json()) as { checks: object }) };
 };
@@ -65,9 +54,10 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
     // Another process migrating, as far as the services can tell: they wait for its lock.
     const migrator = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
     await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    const services = await servicesOn(databaseUrl(name));
     try {
-      const api = await start("api", databaseUrl(name));
-      const worker = await start("worker", databaseUrl(name));
+      const api = await services.start("api");
+      const worker = await services.start("worker");
       // Before: 500, `relation "…" does not exist`, and the worker's /readyz 200.
       await expectUnavailable(await readiness(api));
       await expectUnavailable(await link(api));
@@ -85,7 +75,7 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
       expect((await link(api)).status).toBe(200);
     } finally {
       await migrator.end();
-      await Promise.all(running.splice(0).map((service) => service.close()));
+      await services.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
     }
@@ -93,8 +83,9 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
 
   it("never answers 500 while it creates and migrates a fresh database", async () => {
     const name = `sp_fresh_${randomBytes(5).toString("hex")}`;
+    const services = await servicesOn(databaseUrl(name));
     try {
-      const api = await start("api", databaseUrl(name));
+      const api = await services.start("api");
       const statuses = new Set<number>();
       const hammer = async () => {
         while ((await readyz(api)).status !== 200) {
@@ -108,7 +99,7 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
       await Promise.all([hammer(), hammer(), hammer()]);
       expect([...statuses].filter((status) => status !== 200 && status !== 503)).toEqual([]);
     } finally {
-      await Promise.all(running.splice(0).map((service) => service.close()));
+      await services.close();
       const admin = adminSql();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
@@ -121,8 +112,9 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const viaProxy = new URL(database.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const services = await servicesOn(viaProxy.toString());
     try {
-      const api = await start("api", viaProxy.toString());
+      const api = await services.start("api");
       await waitFor(async () => (await readyz(api)).status === 200, { timeoutMs: 20_000 });
       expect((await link(api)).status).toBe(200);
       await proxy.cut();
@@ -132,7 +124,7 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
       await proxy.restore();
       await waitFor(async () => (await readiness(api)).status === 200, { timeoutMs: 20_000 });
     } finally {
-      await Promise.all(running.splice(0).map((service) => service.close()));
+      await services.close();
       await proxy.close();
       await database.drop();
     }

@@ -2,9 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, type Service } from "../../test/helpers/harness.js";
 import { deletionEvent, TEST_TOKEN } from "../../test/helpers/readiness.js";
-import { REDIS_URL } from "../../test/helpers/redis.js";
-import { createEventsQueue, EVENTS_QUEUE } from "../ingest/queue.js";
-import { createProducerRedis } from "../redis.js";
+import { EVENTS_QUEUE, type EventsQueue } from "../ingest/queue.js";
 import { BOARD_PATH } from "./board.js";
 
 const ADMIN_TOKEN = `admin-token-${randomUUID()}`;
@@ -71,19 +69,16 @@ describe("the admin routes' tokens", () => {
   let readOnlyHarness: Harness;
   let service: Service;
   let readOnlyService: Service;
-  const producer = createProducerRedis(REDIS_URL);
-  let queue: ReturnType<typeof createEventsQueue>;
+  let queue: EventsQueue;
   beforeAll(async () => {
     harness = await createHarness();
     // The same database, a queue of its own, and no ADMIN_TOKENS.
     readOnlyHarness = await createHarness({ database: harness.database });
-    queue = createEventsQueue(producer, harness.prefix);
+    queue = harness.queue.queue;
     service = await harness.start({ role: "api", env: { ADMIN_TOKENS: ADMIN_TOKEN } });
     readOnlyService = await readOnlyHarness.start({ role: "api" });
   });
   afterAll(async () => {
-    await queue?.close();
-    producer.disconnect();
     await readOnlyHarness?.close();
     await harness?.close();
   });

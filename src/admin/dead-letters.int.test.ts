@@ -1,15 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { UnrecoverableError, Worker } from "bullmq";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useHarness } from "../../test/helpers/harness.js";
 import type { TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
-import { REDIS_URL } from "../../test/helpers/redis.js";
-import { waitFor } from "../../test/helpers/wait-for.js";
-import { addEvents, EVENTS_QUEUE, type EventJob, type EventsQueue } from "../ingest/queue.js";
+import { addEvents, type EventJob, type EventsQueue } from "../ingest/queue.js";
 import { applyBatch } from "../projector/apply.js";
 import { classifyJob } from "../projector/classify.js";
-import { createWorkerRedis } from "../redis.js";
 import { createDeadLetters } from "./dead-letters.js";
 
 /**
@@ -21,10 +17,9 @@ describe("dead letters' poison", () => {
   // A database and a queue of this file's own, and no service: the test plays the worker.
   const harness = useHarness({}, false);
   let database: TestDatabase;
-  let prefix: string;
   let queue: EventsQueue;
   beforeAll(() => {
-    ({ database, prefix } = harness());
+    ({ database } = harness());
     queue = harness().queue.queue;
   });
 
@@ -49,22 +44,7 @@ describe("dead letters' poison", () => {
       [poison.eventId]: "retries exhausted",
       [sound.eventId]: "poison event: a look-alike reason",
     };
-    const connection = createWorkerRedis(REDIS_URL);
-    const standIn = new Worker<EventJob>(
-      EVENTS_QUEUE,
-      async (job) => {
-        throw new UnrecoverableError(reasons[job.data.eventId]);
-      },
-      { connection, prefix },
-    );
-    try {
-      await waitFor(async () => (await queue.getFailedCount()) === 2, {
-        message: "both jobs failed",
-      });
-    } finally {
-      await standIn.close();
-      connection.disconnect();
-    }
+    await harness().queue.failJobs(2, (job) => reasons[job.data.eventId] ?? "");
 
     const deadLetters = createDeadLetters(queue, database.db);
     const { total, items } = await deadLetters.list(10, 0);

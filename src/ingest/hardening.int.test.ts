@@ -1,20 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { sampleOf, scrape } from "../../test/helpers/metrics.js";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import type { TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
-import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import { signRawBody } from "../../test/helpers/sign-bytes.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
-import { type RunningService, startService } from "../main.js";
 import { requestDeletion } from "../readiness/deletion.js";
 import { readOneReadiness } from "../readiness/readiness.js";
-import { createProducerRedis } from "../redis.js";
 import { signBody } from "../replay/sign.js";
-import { createEventsQueue, jobIdFor } from "./queue.js";
+import { type EventsQueue, jobIdFor } from "./queue.js";
 
 const SECRET = `whsec_${Buffer.from(randomUUID()).toString("base64")}`;
 const WORKSPACE = randomUUID();
@@ -25,18 +22,19 @@ const OTHER_WORKSPACE = "99999999-9999-4999-8999-999999999999";
  * (ROLE=all, real HTTP on 127.0.0.1, real Postgres and Redis), bound to one workspace.
  */
 describe("hostile webhooks", () => {
+  // SECRET and WORKSPACE are the file's: the tests sign and bind with them.
+  const harness = useHarness({ secret: SECRET }, false);
   let database: TestDatabase;
-  let service: RunningService;
-  const prefix = testPrefix();
-  const producer = createProducerRedis(REDIS_URL);
-  const queue = createEventsQueue(producer, prefix);
+  let service: Service;
+  let queue: EventsQueue;
   const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
 
   /** Events received 91 and 89 days ago, there before the service starts (retention). */
   const aged = { old: randomUUID(), recent: randomUUID() };
 
   beforeAll(async () => {
-    database = await createTestDatabase();
+    ({ database } = harness());
+    queue = harness().queue.queue;
     for (const [id, days] of [
       [aged.old, 91],
       [aged.recent, 89],
@@ -47,34 +45,16 @@ describe("hostile webhooks", () => {
                             payload, outcome)
         values (${id}, 'acs_user.created', ${WORKSPACE}, ${at}, ${at}, 'webhook', '{}', 'ignored')`;
     }
-    const config = loadConfig({
-      PORT: "0",
-      HOST: "127.0.0.1",
-      DATABASE_URL: database.url,
-      DATABASE_POOL_SIZE: "4",
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      SEAM_WEBHOOK_SECRET: SECRET,
-      SEAM_WORKSPACE_ID: WORKSPACE,
-      LOG_LEVEL: "debug",
-    });
     const log = createLogger(
       "debug",
       {},
       { write: (line: string) => void lines.push(JSON.parse(line)) },
     );
-    service = await startService(config, log);
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
-      message: "service ready",
-      timeoutMs: 20_000,
+    service = await harness().start({
+      env: { SEAM_WORKSPACE_ID: WORKSPACE, LOG_LEVEL: "debug" },
+      log,
+      readyTimeoutMs: 20_000,
     });
-  });
-  afterAll(async () => {
-    await service?.close();
-    await queue.close();
-    producer.disconnect();
-    await dropPrefix(prefix);
-    await database?.drop();
   });
 
   const postBytes = (bytes: Buffer, headers: Record<string, string>) =>

@@ -1,42 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestSecret, serviceEnv } from "../../test/helpers/harness.js";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
-import { TEST_TOKEN } from "../../test/helpers/readiness.js";
-import { type RedisServer, startRedisServer, testPrefix } from "../../test/helpers/redis.js";
+import { createHarness, type Harness, type Service } from "../../test/helpers/harness.js";
+import { type RedisServer, startRedisServer } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { loadConfig } from "../config.js";
-import { createLogger } from "../log.js";
-import { type RunningService, startService } from "../main.js";
 
 /** CONTRACT §6: every probe answers within 2 s, whatever Redis does. */
 const PROBE_BUDGET_MS = 2000;
 
 describe("/metrics, /readyz and /healthz with Redis hung or gone (CONTRACT §6)", () => {
-  let database: TestDatabase;
   let redis: RedisServer;
-  let service: RunningService;
+  let harness: Harness;
+  let service: Service;
   beforeAll(async () => {
-    database = await createTestDatabase({ max: 2 });
     redis = await startRedisServer();
-    const env = serviceEnv({
-      databaseUrl: database.url,
-      prefix: testPrefix(),
-      secret: createTestSecret(),
-      role: "api",
-      redisUrl: redis.url,
-    });
-    service = await startService(
-      loadConfig({ ...env, API_TOKENS: TEST_TOKEN }),
-      createLogger("silent"),
-    );
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200);
+    harness = await createHarness({ redisUrl: redis.url });
+    service = await harness.start({ role: "api" });
   });
   afterAll(async () => {
     const pid = redis?.process?.child.pid;
     if (pid) process.kill(pid, "SIGCONT");
-    await service?.close();
+    await harness?.close();
     await redis?.close();
-    await database?.drop();
   });
 
   /** One probe, timed; its status and body. */

@@ -1,18 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
+import { createHarness } from "../../test/helpers/harness.js";
 import { createTestDatabase, failDeletionWrite } from "../../test/helpers/postgres.js";
 import { freePort } from "../../test/helpers/process.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
 import { dropPrefix, REDIS_URL, testPrefix } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import {
-  addEvents,
-  createEventsQueue,
-  EVENTS_QUEUE,
-  type EventJob,
-  jobIdFor,
-} from "../ingest/queue.js";
+import { addEvents, EVENTS_QUEUE, type EventJob, jobIdFor } from "../ingest/queue.js";
 import { createLogger } from "../log.js";
 import { createProducerRedis, createWorkerRedis } from "../redis.js";
 import { applyBatch } from "./apply.js";
@@ -155,11 +150,10 @@ describe("projector worker, Redis unreachable", () => {
 /** Issue 14 item 4: what Postgres refuses for its data fails the same on every attempt. */
 describe("projector worker, an event Postgres refuses", () => {
   it("is poison on its first attempt, not retried (SQLSTATE class 22)", async () => {
-    const database = await createTestDatabase();
-    const prefix = testPrefix();
-    const producer = createProducerRedis(REDIS_URL);
+    const harness = await createHarness();
+    const { database, prefix } = harness;
     // The service's own queue options: 12 attempts with backoff.
-    const queue = createEventsQueue(producer, prefix);
+    const queue = harness.queue.queue;
     const projector = createProjector({
       db: database.db,
       connection: createWorkerRedis(REDIS_URL),
@@ -183,10 +177,7 @@ describe("projector worker, an event Postgres refuses", () => {
       await waitFor(async () => (await queue.getJobCounts("completed")).completed === 2);
     } finally {
       await projector.close();
-      await queue.close();
-      producer.disconnect();
-      await dropPrefix(prefix);
-      await database.drop();
+      await harness.close();
     }
   });
 });

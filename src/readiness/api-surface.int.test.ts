@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectError } from "../../test/helpers/client.js";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { TEST_TOKEN } from "../../test/helpers/readiness.js";
 import { LOCAL_API_TOKEN } from "../config.js";
@@ -12,13 +13,6 @@ describe("/v1 API surface", () => {
     api = harness().service;
   });
 
-  const expectError = async (response: Response, status: number, code: string, field?: string) => {
-    expect(response.status).toBe(status);
-    const body = (await response.json()) as { error: Record<string, unknown> };
-    expect(body.error.code).toBe(code);
-    expect(typeof body.error.message).toBe("string");
-    expect(body.error.field).toBe(field);
-  };
   describe("authentication", () => {
     const path = () => `/v1/user_identities/${randomUUID()}/readiness`;
     it("answers 401 without a token, with an unknown token, or a malformed header", async () => {

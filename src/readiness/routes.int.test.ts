@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectError } from "../../test/helpers/client.js";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { deletionEvent, type Readiness } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
@@ -13,13 +14,6 @@ describe("/v1 readiness API", () => {
   });
 
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-  const expectError = async (response: Response, status: number, code: string, field?: string) => {
-    expect(response.status).toBe(status);
-    const body = (await response.json()) as { error: Record<string, unknown> };
-    expect(body.error.code).toBe(code);
-    expect(typeof body.error.message).toBe("string");
-    expect(body.error.field).toBe(field);
-  };
   /** Sends deletion events through the webhook route and waits until they are projected. */
   const project = async (...events: Record<string, unknown>[]) => {
     for (const event of events) expect((await api.sendEvent(event)).status).toBe(202);

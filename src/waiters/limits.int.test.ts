@@ -1,39 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestSecret, serviceEnv } from "../../test/helpers/harness.js";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { deletionEvent } from "../../test/helpers/readiness.js";
-import { dropPrefix, testPrefix } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
-import { loadConfig } from "../config.js";
-import { createLogger } from "../log.js";
-import { type RunningService, startService } from "../main.js";
 import { signBody } from "../replay/sign.js";
 
 const TOKEN_A = `token-a-${randomUUID()}`;
 const TOKEN_B = `token-b-${randomUUID()}`;
 
 describe("MAX_WAITERS and each token's share of it (CONTRACT §2)", () => {
-  const prefix = testPrefix();
-  const secret = createTestSecret();
+  // Three waiters a process; two tokens, so each may hold two (half, rounded up).
+  const harness = useHarness(
+    { env: { API_TOKENS: `${TOKEN_A},${TOKEN_B}`, MAX_WAITERS: "3" } },
+    { role: "api" },
+  );
   const aborts: AbortController[] = [];
-  let database: TestDatabase;
-  let service: RunningService;
-  beforeAll(async () => {
-    database = await createTestDatabase({ max: 2 });
-    const env = serviceEnv({ databaseUrl: database.url, prefix, secret, role: "api" });
-    // Three waiters a process; two tokens, so each may hold two (half, rounded up).
-    const config = loadConfig({ ...env, API_TOKENS: `${TOKEN_A},${TOKEN_B}`, MAX_WAITERS: "3" });
-    expect(config.maxWaitersPerToken).toBe(2);
-    service = await startService(config, createLogger("silent"));
-    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200);
+  let service: Service;
+  beforeAll(() => {
+    service = harness().service;
   });
-  afterAll(async () => {
+  // Before the harness's own afterAll (hooks run in reverse): no stream holds the service open.
+  afterAll(() => {
     for (const abort of aborts) abort.abort();
-    await service?.close();
-    await database?.drop();
-    await dropPrefix(prefix);
   });
 
   const call = (token: string, method: string, path: string, body?: unknown) => {
@@ -55,7 +44,7 @@ describe("MAX_WAITERS and each token's share of it (CONTRACT §2)", () => {
     expect(response.status).toBe(201);
     return `/v1/user_identities/${identity}/deletion`;
   };
-  const size = () => service.waiters?.size ?? -1;
+  const size = () => service.waiters.size;
   const expectRefused = async (response: Response, message: RegExp) => {
     expect(response.status).toBe(503);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -97,7 +86,7 @@ describe("MAX_WAITERS and each token's share of it (CONTRACT §2)", () => {
     const webhook = await fetch(`${service.url}/webhooks/seam`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", ...signBody(secret, body) },
+      headers: { "content-type": "application/json", ...signBody(service.secret, body) },
     });
     expect(webhook.status).toBe(202);
     expect((await fetch(`${service.url}/healthz`)).status).toBe(200);

@@ -1,10 +1,8 @@
-import { execFileSync } from "node:child_process";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SeamSim, startSeamSim } from "../../sim/server.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { type ProcessService, useHarness } from "../helpers/harness.js";
-import { ROOT } from "../helpers/process.js";
+import { buildServer } from "../helpers/process.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /**
@@ -18,13 +16,8 @@ describe("built server: the deletion executed in Seam", () => {
   let service: ProcessService;
 
   beforeAll(async () => {
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      { cwd: ROOT, stdio: "inherit" },
-    );
     sim = await startSeamSim({ cascade: true, deleteDelayMs: [5, 40] });
-    service = await harness().spawn({ entry: "dist/main.js", seam: sim });
+    service = await harness().spawn({ entry: buildServer(), seam: sim });
     sim.setWebhookTarget({ url: service.webhookUrl, secret: service.secret });
   });
   afterAll(async () => {

@@ -1,11 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signBody } from "../../src/replay/sign.js";
 import { type ProcessService, useHarness } from "../helpers/harness.js";
 import type { TestDatabase } from "../helpers/postgres.js";
-import { ROOT } from "../helpers/process.js";
+import { buildServer } from "../helpers/process.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /** The built server (tsc output), started as its own process and driven over real HTTP. */
@@ -15,16 +13,8 @@ describe("built server, end to end", () => {
   let service: ProcessService;
 
   beforeAll(async () => {
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-      {
-        cwd: ROOT,
-        stdio: "inherit",
-      },
-    );
     database = harness().database;
-    service = await harness().spawn({ entry: "dist/main.js" });
+    service = await harness().spawn({ entry: buildServer() });
   });
 
   it("answers /healthz and /readyz naming each check", async () => {

@@ -1,9 +1,24 @@
 import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
 import { signBody } from "../../src/replay/sign.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 
 /** A bearer token of the tests' own (the local default must not be what makes them pass). */
 export const TEST_TOKEN = `test-token-${randomUUID()}`;
+
+/** Asserts an error answer: its status, and the envelope's code, message and field (CONTRACT §5). */
+export const expectError = async (
+  response: Response,
+  status: number,
+  code: string,
+  field?: string,
+) => {
+  expect(response.status).toBe(status);
+  const body = (await response.json()) as { error: Record<string, unknown> };
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  expect(body.error.field).toBe(field);
+};
 
 /** The `readiness` events of an SSE response, one at a time; undefined once the stream ends. */
 export const followEvents = (response: Response) => {

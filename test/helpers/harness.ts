@@ -22,7 +22,7 @@ import { waitFor } from "./wait-for.js";
  */
 
 /** A webhook secret of this test's own, so no test passes by accident on the local default. */
-export const createTestSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
+const createTestSecret = (): string => `whsec_${randomBytes(24).toString("base64")}`;
 
 export type Flavour = "in-process" | "process";
 
@@ -67,7 +67,7 @@ export type StartOptions = {
 };
 
 /** The environment a service of a harness runs with, in-process or as a child process. */
-export const serviceEnv = (options: {
+const serviceEnv = (options: {
   databaseUrl: string;
   prefix: string;
   secret: string;

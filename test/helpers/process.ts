@@ -1,10 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./wait-for.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Builds the server as the image does (tsc -p tsconfig.build.json); its entry, for `spawn`. */
+export const buildServer = (): string => {
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    { cwd: ROOT, stdio: "inherit" },
+  );
+  return "dist/main.js";
+};
 
 /** A port nobody listens on right now, on 127.0.0.1. */
 export const freePort = () =>

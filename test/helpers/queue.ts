@@ -1,9 +1,17 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { addEvents, createEventsQueue, type EventSource } from "../../src/ingest/queue.js";
+import {
+  addEvents,
+  createEventsQueue,
+  EVENTS_QUEUE,
+  type EventJob,
+  type EventSource,
+} from "../../src/ingest/queue.js";
 import { type FixtureEvent, readFixture } from "../../src/replay/fixture.js";
 import { REDIS_URL } from "./redis.js";
+import { waitFor } from "./wait-for.js";
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures");
 
@@ -55,6 +63,30 @@ export const openEventsQueue = (prefix: string, redisUrl = REDIS_URL) => {
           queue,
           chunk.map(({ body, eventId }) => ({ body, eventId, receivedAt, source })),
         );
+      }
+    },
+    /**
+     * Plays the worker: fails the next `count` jobs for good (as a long outage does once
+     * retries run out), each with `reason`, then stops.
+     */
+    failJobs: async (count: number, reason: string | ((job: Job<EventJob>) => string)) => {
+      const workerConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+      let failed = 0;
+      const standIn = new Worker<EventJob>(
+        EVENTS_QUEUE,
+        async (job) => {
+          throw new UnrecoverableError(typeof reason === "string" ? reason : reason(job));
+        },
+        { connection: workerConnection, prefix },
+      );
+      standIn.on("failed", () => {
+        failed += 1;
+      });
+      try {
+        await waitFor(() => failed === count, { message: `${count} jobs failed` });
+      } finally {
+        await standIn.close();
+        workerConnection.disconnect();
       }
     },
     close: async () => {

@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { UnrecoverableError, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EVENTS_QUEUE } from "../../src/ingest/queue.js";
 import { type Service, useHarness } from "../helpers/harness.js";
 import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
-import { REDIS_URL } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 /**
@@ -30,25 +27,6 @@ const admin = (path: string, init: RequestInit = {}) =>
     },
   });
 
-/** Fails every job it takes for good, with `reason`, then stops. */
-const failJobs = async (count: number, reason: string) => {
-  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  let failed = 0;
-  const standIn = new Worker(
-    EVENTS_QUEUE,
-    async () => {
-      throw new UnrecoverableError(reason);
-    },
-    { connection, prefix: harness().prefix },
-  );
-  standIn.on("failed", () => {
-    failed += 1;
-  });
-  await waitFor(() => failed === count, { message: `${count} jobs failed` });
-  await standIn.close();
-  connection.disconnect();
-};
-
 describe("dead letters", () => {
   it("are refused without a token", async () => {
     const response = await fetch(`${api.url}/admin/dead-letters`);
@@ -68,7 +46,7 @@ describe("dead letters", () => {
       deletionEvent("phone", other),
     ];
     for (const event of events) expect((await api.sendEvent(event)).status).toBe(202);
-    await failJobs(3, "simulated outage: retries exhausted");
+    await harness().queue.failJobs(3, "simulated outage: retries exhausted");
 
     const list = await admin("/dead-letters?limit=10");
     expect(list.status).toBe(200);
