@@ -60,7 +60,7 @@ describe("what a request leaves in the log", () => {
     expect(JSON.parse(await requestLine(identity))).toMatchObject({ requestId: sent });
   });
 
-  it("logs a failed /v1 write without the values of its statement", async () => {
+  it("logs a failed /v1 write with its request id, without the values of its statement", async () => {
     // Postgres refuses every write to resources; the error's `detail` names the row's id, as a
     // key violation's does ("Key (…)=(…) already exists").
     await harness.database.sql.unsafe(`
@@ -83,7 +83,12 @@ describe("what a request leaves in the log", () => {
         () => lines.find((line) => line.includes("test refused the write")),
         { message: "the failure's log line" },
       );
-      const { err } = JSON.parse(failed) as { err: Record<string, unknown> };
+      const { err, requestId } = JSON.parse(failed) as {
+        err: Record<string, unknown>;
+        requestId?: string;
+      };
+      // The error line names the request, as its closing line does.
+      expect(requestId).toBe(response.headers.get("x-request-id"));
       expect(err).toMatchObject({ message: expect.stringContaining("test refused the write") });
       expect(err.stack).toEqual(expect.any(String));
       expect(Object.keys(err).sort()).toEqual(["code", "message", "stack", "type"]);
