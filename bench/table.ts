@@ -25,7 +25,7 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
   [
     "ingest",
     "Ingest",
-    "Signed webhooks with unique event ids at 50 connections for 8 s (after a 2 s warm-up), from wrk (two threads; autocannon where wrk is not installed, which cannot load the bare route: it needs a whole core for ~40,000 req/s) in a process of its own. Ceiling: a bare Hono route on the same adapter reading the same body from the Node request and answering 202 JSON. Ours: the API role (verify, then the durable enqueue into Redis). Shown at the default log level (`info`, one access-log line per request) and at `warn`.",
+    "Signed webhooks with unique event ids at 50 connections for 8 s (after a 2 s warm-up), from wrk (two threads; autocannon where wrk is not installed, which cannot load the bare route: it needs a whole core for ~40,000 req/s) in a process of its own. Ceiling: a bare Hono route on the same adapter reading the same body from the Node request and answering 202 JSON. Ours: the API role (verify, then the durable enqueue into Redis). Shown at the default log level (`info`, one access-log line per request) and at `warn`. Beside them, the enqueue floor (`bench/servers/bare-enqueue.ts`): the bare route plus only what a route that answers once the event is durable must do (the service's verifier, a JSON parse, the service's own group-committed BullMQ enqueue), so that the gap to the bare route splits into the queue's share and the service's.",
   ],
   [
     "projection",

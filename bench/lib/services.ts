@@ -26,6 +26,7 @@ export const buildAll = async () => {
   await build({
     entryPoints: {
       "bare-route": path.join(ROOT, "bench/servers/bare-route.ts"),
+      "bare-enqueue": path.join(ROOT, "bench/servers/bare-enqueue.ts"),
       "baseline-pipeline": path.join(ROOT, "bench/servers/baseline-pipeline.ts"),
       "noop-worker": path.join(ROOT, "bench/servers/noop-worker.ts"),
       "statement-counter": path.join(ROOT, "bench/servers/statement-counter.ts"),
@@ -80,7 +81,13 @@ export const startOurs = async (
 
 /** One of the bench's own servers (a ceiling or a baseline), ready once it prints `listening`. */
 export const startBenchServer = async (
-  name: "bare-route" | "baseline-pipeline" | "noop-worker" | "statement-counter" | "bare-relay",
+  name:
+    | "bare-route"
+    | "bare-enqueue"
+    | "baseline-pipeline"
+    | "noop-worker"
+    | "statement-counter"
+    | "bare-relay",
   env: Record<string, string>,
 ): Promise<Service> => {
   const port = await freePort();

@@ -68,7 +68,12 @@ const describe = (name: string, r: Round) =>
  */
 export const benchIngest = async (rounds: number): Promise<Record<string, Figure>> => {
   const load = await startLoad("ingest-load");
-  const results = { ceiling: [] as Round[], info: [] as Round[], warn: [] as Round[] };
+  const results = {
+    ceiling: [] as Round[],
+    floor: [] as Round[],
+    info: [] as Round[],
+    warn: [] as Round[],
+  };
   try {
     for (let round = 1; round <= rounds; round += 1) {
       progress(`ingest: round ${round} of ${rounds}`);
@@ -77,6 +82,13 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
       results.ceiling.push(ceiling);
       await stopAll(bare);
       progress(describe("bare route (ceiling)", ceiling));
+      const floorPrefix = `bench-ingest-${randomBytes(4).toString("hex")}`;
+      const bareEnqueue = await startBenchServer("bare-enqueue", { QUEUE_PREFIX: floorPrefix });
+      const floor = await measure(load, bareEnqueue);
+      results.floor.push(floor);
+      await stopAll(bareEnqueue);
+      await dropPrefix(floorPrefix);
+      progress(describe("enqueue floor", floor));
       for (const level of ["info", "warn"] as const) {
         const prefix = `bench-ingest-${randomBytes(4).toString("hex")}`;
         const api = await startOurs(
@@ -126,5 +138,27 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
       goal: { text: "0", met: (value) => value === 0 },
     }),
   });
-  return { ...rows("info", ""), ...rows("warn", "_log_warn") };
+  const floorIs =
+    "the enqueue floor: verify, parse, the service's own addBulk enqueue, 202 (bench/servers/bare-enqueue.ts)";
+  return {
+    ...rows("info", ""),
+    ...rows("warn", "_log_warn"),
+    ingest_enqueue_floor_requests_per_second: figure({
+      unit: `req/s of ${floorIs}, against the bare route: the best a route that answers once the event is in BullMQ reaches here`,
+      ours: pick(results.floor, "rps"),
+      ceiling: { values: pick(results.ceiling, "rps"), is: ceilingIs },
+      generatorCpu: pick(results.floor, "generatorCpu"),
+      ceilingGeneratorCpu: pick(results.ceiling, "generatorCpu"),
+    }),
+    ingest_requests_per_second_of_floor: figure({
+      unit: "req/s (LOG_LEVEL=info) against the enqueue floor: what the service's own work (middleware, access log, metrics, validation, backpressure) leaves of it",
+      ours: pick(results.info, "rps"),
+      ceiling: { values: pick(results.floor, "rps"), is: floorIs },
+    }),
+    ingest_enqueue_floor_p99_ms: figure({
+      unit: "ms, the enqueue floor's p99; ratio = times the bare route's p99 in the same round",
+      ours: pick(results.floor, "p99"),
+      ceiling: { values: pick(results.ceiling, "p99"), is: ceilingIs },
+    }),
+  };
 };

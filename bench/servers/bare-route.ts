@@ -1,19 +1,12 @@
 import { type HttpBindings, serve } from "@hono/node-server";
 import { Hono } from "hono";
+import { readBody } from "./read-body.js";
 
 /**
  * The ingest ceiling: the least the webhook route must do, the fastest way. The same framework
  * and adapter as seam-projector, the same body read from the Node request as the service reads
  * it (src/ingest/raw-body.ts), and a 202 with a JSON body; no verification, no queue.
  */
-const readBody = (incoming: HttpBindings["incoming"]) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.on("end", () => resolve(Buffer.concat(chunks)));
-    incoming.on("error", reject);
-  });
-
 const app = new Hono<{ Bindings: HttpBindings }>().post("/webhooks/seam", async (c) => {
   await readBody(c.env.incoming);
   return c.json({ ok: true }, 202);
