@@ -6,6 +6,7 @@ import { type AdvanceOptions, advanceExecutions } from "../execution/advance.js"
 import type { Logger } from "../log.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { selectRunningExecutionIds } from "../sql/select-executions.js";
+import { workerErrorLogger } from "../util/repeat-limit.js";
 import type { FollowUpHandler } from "./follow-up.js";
 import { type CallJob, SEAM_CALLS_QUEUE } from "./queue.js";
 import type { CallRunner } from "./run-call.js";
@@ -58,7 +59,7 @@ export const createCallWorker = (deps: CallWorkerDeps) => {
       "Seam call job failed",
     );
   });
-  worker.on("error", (error) => deps.log.error({ err: error }, "Seam call worker error"));
+  worker.on("error", workerErrorLogger(deps.log, "Seam call worker error"));
   return {
     start: () => {
       void worker.run();

@@ -6,11 +6,11 @@ import type { ExecutionHooks, FollowUp } from "../execution/advance.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
+import { workerErrorLogger } from "../util/repeat-limit.js";
 import { type ApplyOptions, type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import type { ResourceChange } from "./evolve.js";
 import { observeBatch, type ProjectorMetrics } from "./observe.js";
-import { createRepeatLimiter } from "./repeat-limit.js";
 
 export type ProjectorDeps = {
   db: Db;
@@ -33,9 +33,6 @@ export type ProjectorDeps = {
   /** SEAM_WORKSPACE_ID: events of other workspaces are stored as `ignored`. */
   workspaceId?: string | undefined;
 };
-
-/** A worker `error` line (Redis down: one a second) is written at most this often. */
-const WORKER_ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
  * True for an error Postgres raises for the statement's data, the same on every attempt:
@@ -164,10 +161,7 @@ export const createProjector = (deps: ProjectorDeps) => {
       poison ? "poison event kept in failed set" : "projection failed, will retry",
     );
   });
-  const limitErrorLines = createRepeatLimiter({ intervalMs: WORKER_ERROR_LOG_INTERVAL_MS });
-  worker.on("error", (error) =>
-    limitErrorLines((repeats) => deps.log.error({ err: error, repeats }, "worker error")),
-  );
+  worker.on("error", workerErrorLogger(deps.log, "worker error"));
   return {
     worker,
     start: () => {
