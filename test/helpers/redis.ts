@@ -3,7 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { createLogger, type Logger } from "../../src/log.js";
+import { createWorkerRedis } from "../../src/redis.js";
 import { freePort, type ServerChild, startServerChild } from "./process.js";
+import { waitFor } from "./wait-for.js";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
@@ -66,4 +69,37 @@ export const startRedisServer = async (
       if (dir) await rm(dir, { recursive: true, force: true });
     },
   });
+};
+
+/**
+ * Starts a BullMQ worker (`start`, given a connection to a port nobody listens on and a logger)
+ * and returns how many of its log lines say `message` once ioredis has failed to connect four
+ * times: BullMQ emits `error` about once a second while Redis is down.
+ */
+export const errorLinesWhileRedisIsDown = async (
+  message: string,
+  start: (deps: {
+    connection: Redis;
+    log: Logger;
+  }) => Promise<{ close: () => Promise<unknown> }> | { close: () => Promise<unknown> },
+): Promise<number> => {
+  const connection = createWorkerRedis(`redis://127.0.0.1:${await freePort()}`);
+  let attempts = 0;
+  connection.on("error", () => {
+    attempts += 1;
+  });
+  const lines: { msg: string }[] = [];
+  const log = createLogger(
+    "error",
+    {},
+    { write: (line: string) => void lines.push(JSON.parse(line)) },
+  );
+  const worker = await start({ connection, log });
+  try {
+    await waitFor(() => attempts >= 4, { message: "four failed connection attempts" });
+    return lines.filter((line) => line.msg === message).length;
+  } finally {
+    connection.disconnect();
+    await worker.close();
+  }
 };
