@@ -55,13 +55,9 @@ const envSchema = z.object({
   // WORKER_BATCH_SIZE, two transactions at a time. 8 capped a worker near 1,100 events/s (each
   // job waits for its batch's commit, so throughput = jobs in hand / latency); 256 in batches
   // of 100 gave 5,000-5,300/s on 2 cores, 512 in batches of 200 6,200-6,500/s: a bigger batch
-  // costs less per event (bench/sections/projection.ts). On a later machine 512/200 drained
-  // 10,200-10,400/s, 1,024/400 10,800-11,600/s (Postgres 26 µs of CPU an event, not 37), and
-  // 2,048/800 no more (10,700-11,100/s, the worker's own CPU up). Under light load batches stay
-  // small. Jobs in hand are held in memory: at most this many bodies, each up to
-  // WEBHOOK_BODY_LIMIT_BYTES.
-  WORKER_CONCURRENCY: positiveInt.default(1024),
-  WORKER_BATCH_SIZE: positiveInt.default(400),
+  // costs less per event (bench/sections/projection.ts). Under light load batches stay small.
+  WORKER_CONCURRENCY: positiveInt.default(512),
+  WORKER_BATCH_SIZE: positiveInt.default(200),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   // Long-polls and SSE streams one process holds (docs/operations.md); past it a new one gets 503.
   MAX_WAITERS: positiveInt.default(10_000),
