@@ -114,15 +114,20 @@ test("connections terminated again and again during a replay: nothing is lost", 
   // In this process, on the shared Postgres: only the worker's connections are cut.
   const { database, service, queue, secret, close } = await startHarness();
   const admin = adminSql();
+  let replaying = true;
+  let terminator: Promise<void> = Promise.resolve();
   onTestFinished(async () => {
+    // A test that failed or timed out mid-replay leaves the loop below running: end it first,
+    // or the close waits on connections it keeps terminating.
+    replaying = false;
+    await terminator;
     await admin.end();
     await close();
   });
   const fixture = await loadFixture("identities.jsonl");
 
-  let replaying = true;
   let killedTotal = 0;
-  const terminator = (async () => {
+  terminator = (async () => {
     // Pacing the terminations, not waiting for a condition: a kill every 20 ms meets
     // transactions in flight as well as idle connections.
     while (replaying) {
