@@ -78,10 +78,12 @@ export const createReadinessService = (db: Db, options: ReadinessOptions = {}) =
         : await continueExecution(db, identityId, execution.advance);
     try {
       await execution.onFollowUps(executed.followUps);
-    } catch {
+    } catch (error) {
       throw new AppError(
         "service_unavailable",
         "the execution is recorded, but its Seam calls could not be queued (Redis): post again to queue them",
+        undefined,
+        { cause: error },
       );
     }
     return { created: executed.created, readiness: executed.readiness };
