@@ -6,7 +6,7 @@ import { type AdvanceOptions, advanceExecutions } from "../execution/advance.js"
 import type { Logger } from "../log.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { selectRunningExecutionIds } from "../sql/select-executions.js";
-import { workerErrorLogger } from "../util/repeat-limit.js";
+import { STALL_RECOVERY, workerErrorLogger } from "../util/bullmq.js";
 import type { FollowUpHandler } from "./follow-up.js";
 import { type CallJob, SEAM_CALLS_QUEUE } from "./queue.js";
 import type { CallRunner } from "./run-call.js";
@@ -45,11 +45,7 @@ export const createCallWorker = (deps: CallWorkerDeps) => {
       prefix: deps.prefix,
       concurrency: deps.concurrency,
       autorun: false,
-      // As the projector's (projector/worker.ts): a killed worker's call is run again within
-      // about 15 s, not a minute.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 10,
+      ...STALL_RECOVERY,
     },
   );
   worker.on("failed", (job, error) => {

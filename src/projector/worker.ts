@@ -6,7 +6,7 @@ import type { ExecutionHooks, FollowUp } from "../execution/advance.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
 import { createBatcher } from "../util/batcher.js";
-import { workerErrorLogger } from "../util/repeat-limit.js";
+import { STALL_RECOVERY, workerErrorLogger } from "../util/bullmq.js";
 import { type ApplyOptions, type ApplyResult, applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 import type { ResourceChange } from "./evolve.js";
@@ -141,17 +141,7 @@ export const createProjector = (deps: ProjectorDeps) => {
       prefix: deps.prefix,
       concurrency: deps.concurrency,
       autorun: false,
-      // A crashed worker's jobs come back only once their lock expires and a stalled check
-      // sees it: with BullMQ's 30 s defaults that took about a minute, and every waiter on those
-      // events waited with it. A batch takes milliseconds and the lock is renewed by a timer,
-      // so 10 s is ample; a job run twice is harmless, since its event id is recorded once.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      // BullMQ fails a job for good at its second stall by default: a job that was in hand at
-      // two crashes (a worker crash-looping, pods evicted twice in a row) ended in the failed
-      // set, though re-running it is harmless. Ten leaves room for real crash loops while a
-      // payload that itself kills every worker still stops, in the failed set, after ten.
-      maxStalledCount: 10,
+      ...STALL_RECOVERY,
     },
   );
   worker.on("failed", (job, error) => {

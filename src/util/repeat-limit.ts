@@ -20,18 +20,3 @@ export const createRepeatLimiter = (options: { intervalMs: number; now?: () => n
     write(repeats);
   };
 };
-
-/** A BullMQ worker's `error` line (Redis down: one a second) is written at most this often. */
-const WORKER_ERROR_LOG_INTERVAL_MS = 60_000;
-
-/**
- * The listener of a BullMQ worker's `error` event: logs `message` with the error, at most once
- * a minute, each line with the count of those held back since the last.
- */
-export const workerErrorLogger = (
-  log: { error: (fields: { err: Error; repeats: number }, message: string) => void },
-  message: string,
-) => {
-  const limit = createRepeatLimiter({ intervalMs: WORKER_ERROR_LOG_INTERVAL_MS });
-  return (error: Error) => limit((repeats) => log.error({ err: error, repeats }, message));
-};
