@@ -4,7 +4,7 @@ import { createEnqueue } from "../../src/ingest/enqueue.js";
 import { createEventsQueue } from "../../src/ingest/queue.js";
 import { createVerifier } from "../../src/ingest/verify.js";
 import { createProducerRedis } from "../../src/redis.js";
-import { readBody } from "./read-body.js";
+import { env, readBody } from "./kit.js";
 
 /**
  * The enqueue floor of ingest: what any webhook route that answers 202 only once the event is
@@ -15,11 +15,6 @@ import { readBody } from "./read-body.js";
  * backpressure: a ceiling of the durable part, which shows how much of the gap to the bare
  * route is the queue's and how much is the service's own.
  */
-const env = (name: string) => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
 
 const verify = createVerifier([env("SEAM_WEBHOOK_SECRET")], () => new Date());
 const queue = createEventsQueue(createProducerRedis(env("REDIS_URL")), env("QUEUE_PREFIX"));

@@ -1,6 +1,6 @@
 import { type HttpBindings, serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { readBody } from "./read-body.js";
+import { readBody } from "./kit.js";
 
 /**
  * The ingest ceiling: the least the webhook route must do, the fastest way. The same framework

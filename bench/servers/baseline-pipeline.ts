@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { Webhook } from "svix";
 import { createProducerRedis, createWorkerRedis } from "../../src/redis.js";
 import { BARE_TABLE } from "../lib/events.js";
+import { env } from "./kit.js";
 
 /**
  * The baseline of the end-to-end figures (not a ceiling: seam-projector beats it on some): a
@@ -17,11 +18,6 @@ import { BARE_TABLE } from "../lib/events.js";
  *
  * Same routes as seam-projector, so the bench drives both with one harness.
  */
-const env = (name: string) => {
-  const value = process.env[name];
-  if (value === undefined) throw new Error(`${name} is not set`);
-  return value;
-};
 const CHANNEL = "bench_bare_ready";
 const poolSize = Number(process.env.DATABASE_POOL_SIZE ?? 10);
 // Jobs in hand. At the pool size (10) a job's BullMQ round trips leave it ~1,600 jobs/s here,

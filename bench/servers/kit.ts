@@ -1,5 +1,12 @@
 import type { HttpBindings } from "@hono/node-server";
 
+/** A variable the bench sets for its servers: a server started without it stops at once. */
+export const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
 /**
  * The body read of the bench's own webhook routes: the bytes of the Node request, gathered as
  * the service gathers them (src/ingest/raw-body.ts), without its limits.
