@@ -83,12 +83,7 @@ export const advanceExecutions = async (
     // always counts as changed: its first step is written here.
     const stepChanged = next.step !== row.step || next.status !== "running";
     if (stepChanged) {
-      updates.push({
-        identityId: row.user_identity_id,
-        step: next.step,
-        status: next.status,
-        stepChanged,
-      });
+      updates.push({ identityId: row.user_identity_id, step: next.step, status: next.status });
     }
     for (const call of next.insert) {
       inserts.push({

@@ -2,15 +2,17 @@ import { sql } from "drizzle-orm";
 import { arrayParam, runPrepared, type Tx } from "../db/client.js";
 import { READINESS_CHANNEL } from "./notify-readiness.js";
 
-/** An execution's new step and status; `changed` ones notify the identity's waiters. */
+/** An execution's new step and status: it moved to another step, or completed. */
 export type ExecutionUpdate = {
   identityId: string;
   step: string | null;
   status: "running" | "completed";
-  stepChanged: boolean;
 };
 
-/** Writes the step and status of executions that selectRunningExecutions locked. */
+/**
+ * Writes the step and status of executions that selectRunningExecutions locked, each of which
+ * has just changed step (so the step starts now), and notifies their waiters.
+ */
 export const updateExecutions = (tx: Tx, rows: ExecutionUpdate[]) =>
   runPrepared(
     tx,
@@ -18,14 +20,13 @@ export const updateExecutions = (tx: Tx, rows: ExecutionUpdate[]) =>
     with updated as (
       update executions e
       set step = u.step, status = u.status,
-          step_started_at = case when u.step_changed then now() else e.step_started_at end,
+          step_started_at = now(),
           finished_at = case when u.status = 'completed' then now() else e.finished_at end,
           updated_at = now()
       from unnest(${arrayParam(rows.map((r) => r.identityId))}::uuid[],
                   ${arrayParam(rows.map((r) => r.step))}::text[],
-                  ${arrayParam(rows.map((r) => r.status))}::text[],
-                  ${arrayParam(rows.map((r) => String(r.stepChanged)))}::text[]::boolean[])
-           as u(user_identity_id, step, status, step_changed)
+                  ${arrayParam(rows.map((r) => r.status))}::text[])
+           as u(user_identity_id, step, status)
       where e.user_identity_id = u.user_identity_id
       returning e.user_identity_id
     )
