@@ -71,9 +71,6 @@ const getDeletionsEvents = createRoute({
   },
 });
 
-/** Event ids of this process's streams: a Last-Event-ID from another process is told apart. */
-const STREAM_EPOCH = Date.now().toString(36);
-
 /**
  * The bearer token a request came with (auth has accepted it by now): the owner whose share of
  * MAX_WAITERS a wait takes. Read from the Node request where there is one, so no fetch
@@ -103,7 +100,7 @@ export const waitingRoutes = (
       return streamLater(c, async (write) => {
         let sequence = 0;
         const send = (event: string, data: unknown) =>
-          write(sseEvent(event, JSON.stringify(data), `${STREAM_EPOCH}-${++sequence}`));
+          write(sseEvent(event, JSON.stringify(data), String(++sequence)));
         // A reconnect: what changed meanwhile is not kept, so the client lists again.
         if (resumed) await send("resync", {});
         const unsubscribe = deps.queueWatch?.subscribe((counts) => void send("queue", counts));
