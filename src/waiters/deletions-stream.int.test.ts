@@ -83,14 +83,20 @@ describe("GET /v1/deletions/events", () => {
         message: "b cancelled",
       });
       // Event ids rise within the stream.
-      const numbers = stream.seen.map((s) => Number(s.id?.split("-")[1]));
+      const numbers = stream.seen.map((s) => Number(s.id));
+      expect(numbers.every(Number.isInteger)).toBe(true);
       expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
       // An identity without a deletion request is not a deletion: linking it tells nothing.
       const before = stream.seen.length;
-      await service.link(randomUUID(), { acs_user_ids: [randomUUID()] });
-      await service.requestDeletion(randomUUID());
+      const linked = randomUUID();
+      const requested = randomUUID();
+      await service.link(linked, { acs_user_ids: [randomUUID()] });
+      await service.requestDeletion(requested);
       await waitFor(() => stream.seen.length === before + 1);
+      // The one event since is the request's: the link before it sent none.
       expect(stream.seen.at(-1)?.event).toBe("readiness");
+      expect((stream.seen.at(-1)?.data as Readiness | undefined)?.user_identity_id).toBe(requested);
+      expect(stream.readinessOf(linked)).toEqual([]);
     } finally {
       await stream.close();
     }
