@@ -46,14 +46,13 @@ test("the worker SIGKILLed mid-call and mid-step: every execution completes, no 
     await worker.stop("SIGKILL");
     release();
     worker = await spawn({ role: "worker", seam: sim });
-    // And once more, at a random moment of the later steps.
-    await waitFor(
-      () => sim.calls("/acs/users/delete").length >= 1 + Math.floor(Math.random() * 8),
-      {
-        timeoutMs: 40_000,
-        message: "ACS users being deleted",
-      },
-    );
+    // And once more, at a random moment of the later steps: after this many ACS user deletes
+    // (drawn once, and named in the wait's message so that a failure can be run again).
+    const killAfter = 1 + Math.floor(Math.random() * 8);
+    await waitFor(() => sim.calls("/acs/users/delete").length >= killAfter, {
+      timeoutMs: 40_000,
+      message: `${killAfter} ACS user deletes`,
+    });
     await worker.stop("SIGKILL");
     worker = await spawn({ role: "worker", seam: sim });
 
