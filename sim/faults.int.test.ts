@@ -214,7 +214,6 @@ describe("the Seam simulator's faults", () => {
 
   it("retries after a connection error, and gives up after its retries", async () => {
     const { sim, receiver, seam } = await start();
-    const url = receiver.url;
     await receiver.close();
     const identity = sim.seedIdentity();
     await seam.phones.deactivate({ device_id: String(identity.phone_ids[0]) });
@@ -227,7 +226,6 @@ describe("the Seam simulator's faults", () => {
     await seam.clientSessions.delete({ client_session_id: String(identity.client_session_ids[0]) });
     await waitFor(() => next.received.length === 1, { message: "webhook at the new target" });
     expect(next.received[0]?.event.event_type).toBe("client_session.deleted");
-    expect(next.url).not.toBe(url);
     await next.close();
   });
 
