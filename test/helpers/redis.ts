@@ -73,8 +73,8 @@ export const startRedisServer = async (
 
 /**
  * Starts a BullMQ worker (`start`, given a connection to a port nobody listens on and a logger)
- * and returns how many of its log lines say `message` once ioredis has failed to connect four
- * times: BullMQ emits `error` about once a second while Redis is down.
+ * and returns how many of its log lines say `message` once ioredis has failed to connect six
+ * times (about 3 s): BullMQ emits `error` about once a second while Redis is down.
  */
 export const errorLinesWhileRedisIsDown = async (
   message: string,
@@ -96,7 +96,7 @@ export const errorLinesWhileRedisIsDown = async (
   );
   const worker = await start({ connection, log });
   try {
-    await waitFor(() => attempts >= 4, { message: "four failed connection attempts" });
+    await waitFor(() => attempts >= 6, { message: "six failed connection attempts" });
     return lines.filter((line) => line.msg === message).length;
   } finally {
     connection.disconnect();

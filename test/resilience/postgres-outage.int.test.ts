@@ -131,10 +131,10 @@ test("connections terminated again and again during a replay: nothing is lost", 
     // Pacing the terminations, not waiting for a condition: a kill every 20 ms meets
     // transactions in flight as well as idle connections.
     while (replaying) {
-      await admin`
-        select pg_terminate_backend(pid) from pg_stat_activity
+      const killed = await admin`
+        select pg_terminate_backend(pid) as ended from pg_stat_activity
         where datname = ${database.name} and application_name = ${WORKER_APPLICATION}`;
-      killedTotal += 1;
+      killedTotal += killed.filter((row) => row.ended === true).length;
       await pause(20);
     }
   })();
