@@ -93,23 +93,13 @@ export const startService = async (
   // With SEAM_API_KEY: discovery in the API role, enrichment in the worker role (src/seam).
   // First, so a malformed key stops start-up before anything is opened; loaded only then,
   // since @seamapi/http takes about a second to import.
+  const seam = config.seamApiKey
+    ? { apiKey: config.seamApiKey, endpoint: config.seamEndpoint }
+    : undefined;
   const seamApi =
-    overrides.seamApi ??
-    (config.seamApiKey
-      ? (await import("./seam/api.js")).createSeamApi({
-          apiKey: config.seamApiKey,
-          endpoint: config.seamEndpoint,
-        })
-      : undefined);
-
+    overrides.seamApi ?? (seam && (await import("./seam/api.js")).createSeamApi(seam));
   const seamCalls =
-    overrides.seamCalls ??
-    (config.seamApiKey
-      ? (await import("./seam/calls.js")).createSeamCalls({
-          apiKey: config.seamApiKey,
-          endpoint: config.seamEndpoint,
-        })
-      : undefined);
+    overrides.seamCalls ?? (seam && (await import("./seam/calls.js")).createSeamCalls(seam));
 
   const core = createCore(config);
   // Until the database is migrated, /v1 answers 503 and /readyz says so, in every role.
