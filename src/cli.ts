@@ -15,9 +15,13 @@ import {
   filterOfFlags,
 } from "./seam/backfill.js";
 import { UUID } from "./shared/ids.js";
+import { type ExecutionStrategy, executionStrategies } from "./shared/resources.js";
 
-export const DEFAULT_URL = "http://127.0.0.1:3000/webhooks/seam";
+const isStrategy = (value: string): value is ExecutionStrategy =>
+  (executionStrategies as readonly string[]).includes(value);
+
 const DEFAULT_SERVICE_URL = "http://127.0.0.1:3000";
+export const DEFAULT_URL = `${DEFAULT_SERVICE_URL}/webhooks/seam`;
 
 const USAGE = `Usage:
   npm run cli -- replay <file.jsonl> [options]
@@ -142,8 +146,10 @@ const parseDeleteIdentity = (args: string[], env: Record<string, string | undefi
     throw new UsageError(`the user identity id must be a UUID, not "${identityId}"`);
   }
   const strategy = values.strategy ?? "stepwise";
-  if (strategy !== "stepwise" && strategy !== "cascade") {
-    throw new UsageError(`--strategy must be stepwise or cascade, not "${strategy}"`);
+  if (!isStrategy(strategy)) {
+    throw new UsageError(
+      `--strategy must be ${executionStrategies.join(" or ")}, not "${strategy}"`,
+    );
   }
   const url = values.url ?? DEFAULT_SERVICE_URL;
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must be an http(s) URL, not "${url}"`);
