@@ -18,7 +18,7 @@ import { waitFor } from "../../test/helpers/wait-for.js";
  * the simulator posts to the service, as Seam does.
  */
 
-const { harness, start, startWithoutSeam } = useExecutions({
+const { harness, start, startWithoutSeam, callsQueue } = useExecutions({
   env: { EXECUTION_EVENT_TIMEOUT_MS: "400" },
 });
 
@@ -155,6 +155,14 @@ describe("execute: true", () => {
     held.release();
     const readiness = await service.readiness(identity.user_identity_id);
     expect(readiness.deletion).toBeNull();
+    // The held call ends, and whatever it queued after (the next step's calls, if the cancel
+    // had not stopped the execution) has run: only then can "no further call" be seen.
+    await waitFor(
+      async () =>
+        (await callsQueue().resultOf({ action: "delete", type: "acs_user" })) !== undefined &&
+        (await callsQueue().inFlight()) === 0,
+      { message: "the held call ended and nothing left to run" },
+    );
     // Give the execution every chance to go on: Seam's events for the held delete arrive.
     await sim.settled();
     await waitFor(

@@ -127,6 +127,11 @@ const openCallsQueue = (prefix: string, redisUrl: string) => {
       );
       return job?.returnvalue as string | undefined;
     },
+    /** Jobs waiting to run or running (delayed ones, a timeout's checks, not counted). */
+    inFlight: async (): Promise<number> => {
+      const counts = await queue.getJobCounts("waiting", "active", "prioritized");
+      return (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0);
+    },
     close: async () => {
       await queue.close();
       connection.disconnect();
