@@ -8,6 +8,7 @@ import {
   heldAnswer,
   LIST_ROUTES,
   ONLY,
+  resourceIdsOf,
   useExecutions,
 } from "../../test/helpers/execution.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
@@ -103,14 +104,7 @@ describe("POST execute: true", () => {
     expect(second).toBe(first);
     const ended = await waitEnded(id);
     expect(ended.deletion?.execution?.status).toBe("completed");
-    const ids = [
-      ...identity.client_session_ids,
-      ...identity.acs_credential_ids,
-      ...identity.acs_user_ids,
-      ...identity.enrollment_automation_ids,
-      ...identity.phone_ids,
-      id,
-    ];
+    const ids = resourceIdsOf(identity);
     expect(ids.map((resource) => sim.deleteCalls(resource))).toEqual(ids.map(() => 1));
   });
 

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, afterEach, expect } from "vitest";
 import { type SeamSim, startSeamSim } from "../../sim/server.js";
+import type { FakeIdentity } from "../../sim/workspace.js";
 import { type CallJob, createCallsQueue } from "../../src/executor/queue.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { type HarnessOptions, type Service, useHarness } from "./harness.js";
@@ -54,6 +55,16 @@ export const heldAnswer = () => {
   });
   return { fault: { hold }, release };
 };
+
+/** Every resource of a seeded identity, and the identity, in stepwise order. */
+export const resourceIdsOf = (identity: FakeIdentity & { user_identity_id: string }) => [
+  ...identity.client_session_ids,
+  ...identity.acs_credential_ids,
+  ...identity.acs_user_ids,
+  ...identity.enrollment_automation_ids,
+  ...identity.phone_ids,
+  identity.user_identity_id,
+];
 
 export const deletesIn = (sim: SeamSim) =>
   sim.requests.filter((r) => STEPWISE_ORDER.includes(r.path));

@@ -1,6 +1,7 @@
 import { expect, test } from "vitest";
 import { startSeamSim } from "../../sim/server.js";
 import type { Readiness } from "../../src/shared/readiness.js";
+import { heldAnswer, resourceIdsOf } from "../helpers/execution.js";
 import { useHarness } from "../helpers/harness.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -23,12 +24,8 @@ test("the worker SIGKILLed mid-call and mid-step: every execution completes, no 
     const identities = Array.from({ length: 10 }, () =>
       sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 2 }),
     );
-    let release = () => {};
-    sim.fault("/acs/credentials/delete", {
-      hold: new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-    });
+    const held = heldAnswer();
+    sim.fault("/acs/credentials/delete", held.fault);
     let worker = await spawn({ role: "worker", seam: sim });
     for (const identity of identities) {
       const response = await api.call(
@@ -44,7 +41,7 @@ test("the worker SIGKILLed mid-call and mid-step: every execution completes, no 
       message: "a credential delete in hand",
     });
     await worker.stop("SIGKILL");
-    release();
+    held.release();
     worker = await spawn({ role: "worker", seam: sim });
     // And once more, at a random moment of the later steps: after this many ACS user deletes
     // (drawn once, and named in the wait's message so that a failure can be run again).
@@ -63,14 +60,7 @@ test("the worker SIGKILLed mid-call and mid-step: every execution completes, no 
       }),
     );
     expect(ends).toEqual(identities.map(() => "completed"));
-    const resources = identities.flatMap((identity) => [
-      ...identity.client_session_ids,
-      ...identity.acs_credential_ids,
-      ...identity.acs_user_ids,
-      ...identity.enrollment_automation_ids,
-      ...identity.phone_ids,
-      identity.user_identity_id,
-    ]);
+    const resources = identities.flatMap(resourceIdsOf);
     const counts = resources.map((id) => sim.deleteCalls(id));
     expect(Math.max(...counts)).toBeLessThanOrEqual(2);
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { afterAll, expect, it } from "vitest";
 import type { Readiness } from "../../src/shared/readiness.js";
-import { TEST_TOKEN } from "../helpers/client.js";
+import { expectError, TEST_TOKEN } from "../helpers/client.js";
 import { heldAnswer, ONLY, useExecutions } from "../helpers/execution.js";
 import { type RedisServer, startRedisServer } from "../helpers/redis.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -37,11 +37,8 @@ const executeWithin = (url: string, identityId: string) =>
   });
 
 const expectUnavailable = async (response: Response) => {
-  expect(response.status).toBe(503);
   expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
-  expect(await response.json()).toEqual({
-    error: { code: "service_unavailable", message: expect.any(String) },
-  });
+  await expectError(response, 503, "service_unavailable");
 };
 
 const runOutage = async (
