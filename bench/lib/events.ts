@@ -71,14 +71,19 @@ export const BARE_TABLE = `
   create table if not exists bench_bare_resources (
     resource_id uuid primary key, identity_id uuid, deleted boolean not null default false)`;
 
+/** The projection's store floor (bench/servers/bare-project.ts): each event's id and body. */
+export const FLOOR_TABLE = `
+  create table if not exists bench_floor_events (event_id text primary key, payload text not null)`;
+
 /** Empties the service's tables (and the baseline's), so every round starts from the same state. */
 export const resetTables = async (databaseUrl: string) => {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   try {
     await sql.unsafe(BARE_TABLE);
+    await sql.unsafe(FLOOR_TABLE);
     await sql`
       truncate events, resources, pending_deletions, executions, execution_calls,
-        bench_bare_resources`;
+        bench_bare_resources, bench_floor_events`;
   } finally {
     await sql.end({ timeout: 1 });
   }

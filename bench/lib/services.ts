@@ -29,6 +29,7 @@ export const buildAll = async () => {
       "bare-enqueue": path.join(ROOT, "bench/servers/bare-enqueue.ts"),
       "baseline-pipeline": path.join(ROOT, "bench/servers/baseline-pipeline.ts"),
       "noop-worker": path.join(ROOT, "bench/servers/noop-worker.ts"),
+      "bare-project": path.join(ROOT, "bench/servers/bare-project.ts"),
       "statement-counter": path.join(ROOT, "bench/servers/statement-counter.ts"),
       "bare-relay": path.join(ROOT, "bench/servers/bare-relay.ts"),
       "seam-sim": path.join(ROOT, "bench/servers/seam-sim.ts"),
@@ -86,6 +87,7 @@ export const startBenchServer = async (
     | "bare-enqueue"
     | "baseline-pipeline"
     | "noop-worker"
+    | "bare-project"
     | "statement-counter"
     | "bare-relay",
   env: Record<string, string>,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { loadConfig } from "../../src/config.js";
 import { addEvents, createEventsQueue, EVENTS_QUEUE } from "../../src/ingest/queue.js";
 import { createProducerRedis } from "../../src/redis.js";
 import { cpuMeter, SERVER_PROCESSES } from "../lib/cpu.js";
@@ -97,6 +98,17 @@ const noop = (prefix: string, concurrency: number) =>
     WORKER_CONCURRENCY: String(concurrency),
   });
 
+/** The service's own worker defaults, which the store floor runs at too. */
+const defaults = loadConfig({});
+
+/** The store floor: the service's worker settings, each batch only inserted (bare-project.ts). */
+const storeFloor = (prefix: string) =>
+  startBenchServer("bare-project", {
+    QUEUE_PREFIX: prefix,
+    WORKER_CONCURRENCY: String(defaults.workerConcurrency),
+    WORKER_BATCH_SIZE: String(defaults.workerBatchSize),
+  });
+
 const describe = (name: string, d: Drain) =>
   `  ${name.padEnd(30)} ${d.perSecond} events/s  CPU µs per event: consumer ${d.cpuUs.consumer}, Redis ${d.cpuUs.redis}, Postgres ${d.cpuUs.postgres}`;
 
@@ -104,9 +116,12 @@ const describe = (name: string, d: Drain) =>
  * EVENTS queued events drained into Postgres by seam-projector's worker role (its defaults),
  * against a BullMQ worker whose processor does nothing, at its best concurrency (the ceiling).
  */
+const floorIs = `the store floor: the service's worker and batcher (${defaults.workerConcurrency} jobs in hand, batches of ${defaults.workerBatchSize}), one insert of ids and bodies per batch (bench/servers/bare-project.ts)`;
+
 export const benchProjection = async (rounds: number): Promise<Record<string, Figure>> => {
   const prefix = `bench-projection-${randomBytes(4).toString("hex")}`;
   const ceiling: Drain[] = [];
+  const floor: Drain[] = [];
   const ours: Drain[] = [];
   let best = NOOP_CONCURRENCIES[0] as number;
   try {
@@ -130,6 +145,11 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
         ceiling.push(drain);
         progress(describe(`no-op worker (ceiling), ${best}`, drain));
       }
+      await resetTables(DATABASE_URL);
+      await fillQueue(prefix);
+      const stored = await timeDrain(prefix, () => storeFloor(prefix));
+      floor.push(stored);
+      progress(describe("store floor", stored));
       // The same tables every round: an events table grown by the rounds before would make each
       // round slower than the last.
       await resetTables(DATABASE_URL);
@@ -156,6 +176,17 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
         is: `a BullMQ worker doing nothing, at its best concurrency (${best}, of ${NOOP_CONCURRENCIES.join(", ")})`,
       },
       goal: { text: "ratio >= 0.65", met: (_, r) => (r ?? 0) >= 0.65 },
+    }),
+    projection_store_floor_events_per_second: figure({
+      unit: `events/s of ${floorIs}, against the no-op worker: the best a worker that completes a job once its event is stored reaches here`,
+      ours: floor.map((d) => d.perSecond),
+      ceiling: { values: ceiling.map((d) => d.perSecond), is: "the no-op worker" },
+      note: `CPU µs per event: worker ${floor.map((d) => d.cpuUs.consumer).join("/")}, Redis ${floor.map((d) => d.cpuUs.redis).join("/")}, Postgres ${floor.map((d) => d.cpuUs.postgres).join("/")}, by round`,
+    }),
+    projection_events_per_second_of_floor: figure({
+      unit: "events/s against the store floor: what the projection itself (parse, schema check, evolve, row locks, readiness, metrics) leaves of it",
+      ours: ours.map((d) => d.perSecond),
+      ceiling: { values: floor.map((d) => d.perSecond), is: floorIs },
     }),
     projection_cpu_us_per_event: figure({
       unit: "µs of the worker's CPU per event (Redis and Postgres beside it in the note)",
