@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useHarness } from "../../test/helpers/harness.js";
 import type { TestDatabase } from "../../test/helpers/postgres.js";
-import { deletionEvent } from "../../test/helpers/readiness.js";
-import { addEvents, type EventJob, type EventsQueue } from "../ingest/queue.js";
+import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
+import { addEvents, type EventsQueue } from "../ingest/queue.js";
 import { applyBatch } from "../projector/apply.js";
 import { classifyJob } from "../projector/classify.js";
 import { createDeadLetters } from "./dead-letters.js";
@@ -23,17 +23,13 @@ describe("dead letters' poison", () => {
     queue = harness().queue.queue;
   });
 
-  const jobOf = (event: Record<string, unknown>): EventJob => ({
-    body: JSON.stringify(event),
-    eventId: String(event.event_id),
-    receivedAt: new Date().toISOString(),
-    source: "replay",
-  });
-
   it("is read from the event log, not from the failure reason", async () => {
     // Schema-invalid: acs_user.deleted without its acs_user_id.
-    const poison = jobOf({ ...deletionEvent("acs_user", randomUUID()), acs_user_id: undefined });
-    const sound = jobOf(deletionEvent("phone", randomUUID()));
+    const poison = replayJob({
+      ...deletionEvent("acs_user", randomUUID()),
+      acs_user_id: undefined,
+    });
+    const sound = replayJob(deletionEvent("phone", randomUUID()));
     // The projector's own transaction records the poison event's verdict.
     expect(
       (await applyBatch(database.db, [classifyJob(poison)])).results.map((r) => r.kind),

@@ -5,7 +5,7 @@ import {
   failDeletionWrite,
   type TestDatabase,
 } from "../../test/helpers/postgres.js";
-import { deletionEvent } from "../../test/helpers/readiness.js";
+import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
 import { isConnectionError } from "../db/client.js";
 import { requestDeletion } from "../readiness/deletion.js";
 import { readOneReadiness } from "../readiness/readiness.js";
@@ -26,13 +26,7 @@ describe("applyBatch", () => {
     await database?.drop();
   });
 
-  const classified = (event: Record<string, unknown>) =>
-    classifyJob({
-      body: JSON.stringify(event),
-      eventId: String(event.event_id),
-      receivedAt: new Date().toISOString(),
-      source: "replay",
-    });
+  const classified = (event: Record<string, unknown>) => classifyJob(replayJob(event));
 
   const eventCount = async (ids: string[]) => {
     const [row] = await database.sql<{ count: number }[]>`

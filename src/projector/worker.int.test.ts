@@ -3,7 +3,7 @@ import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHarness } from "../../test/helpers/harness.js";
 import { createTestDatabase, failDeletionWrite } from "../../test/helpers/postgres.js";
-import { deletionEvent } from "../../test/helpers/readiness.js";
+import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
 import {
   dropPrefix,
   errorLinesWhileRedisIsDown,
@@ -16,14 +16,6 @@ import { createLogger } from "../log.js";
 import { createProducerRedis, createWorkerRedis } from "../redis.js";
 import { applyBatch } from "./apply.js";
 import { createProjector } from "./worker.js";
-
-/** An event queued as the replay CLI would queue it, past ingress. */
-const replayJob = (event: Record<string, unknown>): EventJob => ({
-  body: JSON.stringify(event),
-  eventId: String(event.event_id),
-  receivedAt: new Date().toISOString(),
-  source: "replay",
-});
 
 /**
  * How the worker handles a failed batch, against Postgres and Redis, with Postgres itself made

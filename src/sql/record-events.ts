@@ -48,10 +48,11 @@ export const recordEvents = (tx: Tx, rows: EventRow[]) => {
       returning event_id
     )
     select i.event_id, n.event_id is not null as fresh,
-           n.event_id is null and e.payload_sha256 is not null
-             and e.payload_sha256 <> i.payload_sha256 as conflict
+           case when n.event_id is null
+                then coalesce((select e.payload_sha256 <> i.payload_sha256
+                               from events e where e.event_id = i.event_id), false)
+                else false end as conflict
     from input i
-    left join inserted n on n.event_id = i.event_id
-    left join events e on e.event_id = i.event_id`,
+    left join inserted n on n.event_id = i.event_id`,
   );
 };

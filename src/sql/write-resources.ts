@@ -11,7 +11,13 @@ export type ResourceWrite = ResourceKey & {
   occurredAt: number | null;
 };
 
-/** Writes resources' new states, rows that lockResources holds in the same transaction. */
+/**
+ * Writes resources' new states, rows that lockResources holds in the same transaction. An
+ * upsert whose every row conflicts, not an `update … from unnest(…)`: ON CONFLICT finds each
+ * row through the primary key whatever the statistics say, where the update's join was planned
+ * as a scan of the whole table while they were stale (a table filled since its last ANALYZE),
+ * which made each batch's write grow with the table.
+ */
 export const writeResources = (tx: Tx, rows: ResourceWrite[]) => {
   const col = <K extends keyof ResourceWrite>(key: K) => arrayParam(rows.map((row) => row[key]));
   const occurredAt = rows.map((row) =>
@@ -20,13 +26,14 @@ export const writeResources = (tx: Tx, rows: ResourceWrite[]) => {
   return runPrepared(
     tx,
     sql`
-    update resources r
-    set state = u.state, workspace_id = u.workspace_id, event_id = u.event_id,
-        event_type = u.event_type, event_occurred_at = u.event_occurred_at, updated_at = now()
-    from unnest(${col("type")}::text[], ${col("id")}::uuid[], ${col("state")}::text[],
-                ${col("workspaceId")}::text[], ${col("eventId")}::text[], ${col("eventType")}::text[],
-                ${arrayParam(occurredAt)}::text[]::timestamptz[])
-         as u(resource_type, resource_id, state, workspace_id, event_id, event_type, event_occurred_at)
-    where r.resource_type = u.resource_type and r.resource_id = u.resource_id`,
+    insert into resources as r (resource_type, resource_id, state, workspace_id, event_id,
+                                event_type, event_occurred_at)
+    select * from unnest(${col("type")}::text[], ${col("id")}::uuid[], ${col("state")}::text[],
+                         ${col("workspaceId")}::text[], ${col("eventId")}::text[],
+                         ${col("eventType")}::text[], ${arrayParam(occurredAt)}::text[]::timestamptz[])
+    on conflict (resource_type, resource_id) do update
+      set state = excluded.state, workspace_id = excluded.workspace_id,
+          event_id = excluded.event_id, event_type = excluded.event_type,
+          event_occurred_at = excluded.event_occurred_at, updated_at = now()`,
   );
 };
