@@ -14,6 +14,12 @@ import type { Clock } from "../waiters/clock.js";
 import { createWaiting } from "../waiters/waiting.js";
 import type { Core } from "./core.js";
 
+/**
+ * Longest a reading of the deletions stream's queue counts waits (the waiters read them every
+ * QUEUE_COUNTS_INTERVAL_MS): a hung Redis answers nothing, ever; the stream keeps the last ones.
+ */
+const QUEUE_COUNTS_TIMEOUT_MS = 1000;
+
 export type ApiRoleDeps = {
   config: Config;
   log: Logger;
@@ -63,7 +69,10 @@ export const createApiRole = ({ config, log, core, seamApi, clock }: ApiRoleDeps
     ...(clock ? { clock } : {}),
     limits: { total: config.maxWaiters, perOwner: config.maxWaitersPerToken },
     queueCounts: async () => {
-      const counts = await withTimeout(queue.getJobCounts("waiting", "failed"), 1000);
+      const counts = await withTimeout(
+        queue.getJobCounts("waiting", "failed"),
+        QUEUE_COUNTS_TIMEOUT_MS,
+      );
       return { waiting: counts.waiting ?? 0, failed: counts.failed ?? 0 };
     },
   });

@@ -1,6 +1,5 @@
 import type { Readiness } from "../shared/readiness.js";
-import type { Clock } from "./clock.js";
-import { sleepUntilWoken } from "./wake.js";
+import { Held } from "./held.js";
 
 /**
  * Changes a feed holds for a slow reader before it gives up on them and asks the client to
@@ -17,22 +16,9 @@ export type FeedBatch = { resync: boolean; items: Readiness[] };
  * kept until the stream takes it; when changes were lost (a listener reconnect, a reader too
  * slow), the next batch says `resync`.
  */
-export class Feed {
+export class Feed extends Held {
   #pending = new Map<string, Readiness>();
   #resync = false;
-  #ended = false;
-  #wake: (() => void) | undefined;
-  #released = false;
-
-  constructor(
-    private readonly onRelease: (feed: Feed) => void,
-    readonly clock: Clock,
-    readonly owner?: string,
-  ) {}
-
-  get ended(): boolean {
-    return this.#ended;
-  }
 
   deliver(readiness: Readiness): void {
     if (this.#pending.size >= MAX_PENDING && !this.#pending.has(readiness.user_identity_id)) {
@@ -41,40 +27,24 @@ export class Feed {
     }
     this.#pending.delete(readiness.user_identity_id); // re-inserted last: changes in order
     this.#pending.set(readiness.user_identity_id, readiness);
-    this.#wake?.();
+    this.wake();
   }
 
   /** Changes may have been missed: the client is to list again. */
   resync(): void {
     this.#pending.clear();
     this.#resync = true;
-    this.#wake?.();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wake?.();
+    this.wake();
   }
 
   /** Waits for changes (or the end, `signal`, `timeoutMs`); undefined when there were none. */
   async next(signal: AbortSignal, timeoutMs: number): Promise<FeedBatch | undefined> {
     const empty = () => this.#pending.size === 0 && !this.#resync;
-    if (empty() && !this.#ended && !signal.aborted && timeoutMs > 0) {
-      await sleepUntilWoken(this.clock, signal, timeoutMs, (wake) => {
-        this.#wake = wake;
-      });
-    }
+    await this.sleep(!empty(), signal, timeoutMs);
     if (empty()) return undefined;
     const batch = { resync: this.#resync, items: [...this.#pending.values()] };
     this.#pending.clear();
     this.#resync = false;
     return batch;
-  }
-
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#wake?.();
-    this.onRelease(this);
   }
 }

@@ -4,7 +4,7 @@ import type { Readiness } from "../shared/readiness.js";
 import { type Clock, systemClock } from "./clock.js";
 import type { WaitingEvents } from "./events.js";
 import { Feed } from "./feed.js";
-import { sleepUntilWoken } from "./wake.js";
+import { Held } from "./held.js";
 
 export type ReadReadiness = (identityIds: string[]) => Promise<Map<string, Readiness>>;
 
@@ -21,36 +21,23 @@ const MAX_IDS_PER_READ = 1000;
  * One waiting request (a long-poll or an SSE stream). The registry delivers readiness to it;
  * only the newest undelivered state is kept, since a waiter only cares about the present.
  */
-export class Waiter {
+export class Waiter extends Held {
   #latest: Readiness | undefined;
   #unseen = false;
-  #ended = false;
-  #wake: (() => void) | undefined;
-  #released = false;
 
   constructor(
     readonly identityId: string,
-    private readonly onRelease: (waiter: Waiter) => void,
-    /** The registry's clock, which times this waiter's waits. */
-    readonly clock: Clock,
-    /** Whose share of the limits it takes (a token); undefined for none. */
-    readonly owner?: string,
-  ) {}
-
-  /** True once the registry closed (shutdown): the waiter must answer with what it has. */
-  get ended(): boolean {
-    return this.#ended;
+    onRelease: () => void,
+    clock: Clock,
+    owner?: string,
+  ) {
+    super(onRelease, clock, owner);
   }
 
   deliver(readiness: Readiness): void {
     this.#latest = readiness;
     this.#unseen = true;
-    this.#wake?.();
-  }
-
-  end(): void {
-    this.#ended = true;
-    this.#wake?.();
+    this.wake();
   }
 
   /**
@@ -59,22 +46,10 @@ export class Waiter {
    * and a callback: nothing is read from the database here.
    */
   async next(signal: AbortSignal, timeoutMs: number): Promise<Readiness | undefined> {
-    if (!this.#unseen && !this.#ended && !signal.aborted && timeoutMs > 0) {
-      await sleepUntilWoken(this.clock, signal, timeoutMs, (wake) => {
-        this.#wake = wake;
-      });
-    }
+    await this.sleep(this.#unseen, signal, timeoutMs);
     if (!this.#unseen) return undefined;
     this.#unseen = false;
     return this.#latest;
-  }
-
-  /** Leaves the registry; call it in `finally`. Calling it twice is harmless. */
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#wake?.();
-    this.onRelease(this);
   }
 }
 
@@ -133,7 +108,7 @@ export class WaiterRegistry {
    */
   register(identityId: string, owner?: string): Waiter {
     this.#admit(owner);
-    const waiter = new Waiter(identityId, (w) => this.#remove(w), this.clock, owner);
+    const waiter = new Waiter(identityId, () => this.#remove(waiter), this.clock, owner);
     if (this.#closed) {
       waiter.end();
       return waiter;
@@ -151,7 +126,7 @@ export class WaiterRegistry {
    */
   watchAll(owner?: string): Feed {
     this.#admit(owner);
-    const feed = new Feed((f) => this.#removeFeed(f), this.clock, owner);
+    const feed = new Feed(() => this.#removeFeed(feed), this.clock, owner);
     if (this.#closed) {
       feed.end();
       return feed;
