@@ -72,6 +72,23 @@ export const runPrepared = <Row extends Record<string, unknown> = Record<string,
 };
 
 /**
+ * Sends `queries` together and waits for every answer (not just the first failure: a connection
+ * goes back to the pool only once nothing is in flight on it); throws the first error. Queries
+ * are sent in the order given, as each lazy one is sent when awaited; one started before (an
+ * `.execute()`d query, or an async function already running) was sent when it started.
+ */
+export const pipeline = async <T extends unknown[]>(
+  queries: {
+    [K in keyof T]: Promise<T[K]>;
+  },
+) => {
+  const settled = await Promise.allSettled(queries);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
+};
+
+/**
  * True for an error that says the database could not be reached or the connection was lost
  * (postgres.js's CONNECT_TIMEOUT, CONNECTION_CLOSED and kin, a refused or reset socket, or
  * Postgres's own "connection exception" and "operator intervention" classes, 08 and 57P): it

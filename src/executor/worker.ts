@@ -1,6 +1,6 @@
 import { DelayedError, type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Db } from "../db/client.js";
+import { type Db, pipeline } from "../db/client.js";
 import { toError } from "../errors.js";
 import { type AdvanceOptions, advanceExecutions } from "../execution/advance.js";
 import type { Logger } from "../log.js";
@@ -82,8 +82,13 @@ export const resumeRunningExecutions = async (deps: {
   for (let start = 0; start < ids.length; start += SWEEP_CHUNK) {
     const chunk = ids.slice(start, start + SWEEP_CHUNK);
     const followUps = await deps.db.begin(async (tx) => {
-      await lockIdentities(tx, chunk);
-      return advanceExecutions(tx, chunk, deps.advance);
+      // The lock is sent first (executed before advance starts), and its answer is not
+      // awaited before advance's select, which Postgres runs after it, holding the locks.
+      const [, advanced] = await pipeline([
+        lockIdentities(tx, chunk).execute(),
+        advanceExecutions(tx, chunk, deps.advance),
+      ]);
+      return advanced;
     });
     await deps.followUp(followUps);
   }

@@ -1,4 +1,4 @@
-import type { Db } from "../db/client.js";
+import { type Db, pipeline } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { type LockedResource, lockResources, type ResourceKey } from "../sql/lock-resources.js";
@@ -29,25 +29,28 @@ const toState = (row: LockedResource): ResourceState => ({
 });
 
 /**
- * Sends `queries` together and waits for every answer (not just the first failure: a connection
- * goes back to the pool only once nothing is in flight on it); throws the first error.
+ * What the batch changes, computed from the rows it locked: pure. Only the changes of new
+ * events are folded in (`fresh`).
+ *
+ * `deletedLinked`: identities with a linked resource that this batch reports deleted, its event
+ * new or a repeat: their executions are advanced. A repeat counts because an execution's next
+ * calls are queued only after the commit that advanced it; if that queueing failed, the
+ * event's job is retried, and its repeat must queue them again.
  */
-const pipeline = async <T extends unknown[]>(queries: { [K in keyof T]: Promise<T[K]> }) => {
-  const settled = await Promise.allSettled(queries);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
-};
-
-/** What the batch changes, computed from the rows it locked: pure. */
 const evolveLocked = (
-  changes: ResourceChange[],
+  changes: { change: ResourceChange; fresh: boolean }[],
   locked: LockedResource[],
-): { updates: ResourceWrite[]; unblocked: string[] } => {
+): { updates: ResourceWrite[]; unblocked: string[]; deletedLinked: string[] } => {
   const rows = new Map(locked.map((row) => [keyOf(row.resource_type, row.resource_id), row]));
   const byKey = new Map<string, { key: ResourceKey; changes: ResourceChange[] }>();
-  for (const change of changes) {
+  const deletedLinked = new Set<string>();
+  for (const { change, fresh } of changes) {
     const key = keyOf(change.type, change.id);
+    const owner = rows.get(key)?.user_identity_id;
+    if (change.state === "deleted" && owner !== null && owner !== undefined) {
+      deletedLinked.add(owner);
+    }
+    if (!fresh) continue;
     const entry = byKey.get(key) ?? { key: { type: change.type, id: change.id }, changes: [] };
     entry.changes.push(change);
     byKey.set(key, entry);
@@ -65,25 +68,7 @@ const evolveLocked = (
       unblocked.add(row.user_identity_id);
     }
   }
-  return { updates, unblocked: [...unblocked] };
-};
-
-/**
- * Identities with a linked resource that this batch reports deleted, its event new or a
- * repeat: their executions are advanced. A repeat counts because an execution's next calls
- * are queued only after the commit that advanced it; if that queueing failed, the event's job
- * is retried, and its repeat must queue them again.
- */
-const deletedLinkedIdentities = (changes: ResourceChange[], locked: LockedResource[]) => {
-  const owners = new Map(
-    locked.map((row) => [keyOf(row.resource_type, row.resource_id), row.user_identity_id]),
-  );
-  const identities = new Set<string>();
-  for (const change of changes) {
-    const owner = owners.get(keyOf(change.type, change.id));
-    if (change.state === "deleted" && owner !== null && owner !== undefined) identities.add(owner);
-  }
-  return [...identities];
+  return { updates, unblocked: [...unblocked], deletedLinked: [...deletedLinked] };
 };
 
 export type ApplyOptions = {
@@ -153,19 +138,14 @@ export const applyBatch = async (
     ]);
     const fresh = new Set(recorded.filter((row) => row.fresh).map((row) => row.event_id));
     for (const row of recorded) if (row.conflict) conflicts.add(row.event_id);
-    const { updates, unblocked } = evolveLocked(
-      projected.filter((item) => fresh.has(item.record.eventId)).map((item) => item.change),
+    const { updates, unblocked, deletedLinked } = evolveLocked(
+      projected.map((item) => ({ change: item.change, fresh: fresh.has(item.record.eventId) })),
       locked,
     );
     // Sent now (postgres.js sends a query when it is awaited or executed) and not awaited:
     // postgres.js sends COMMIT as soon as this returns, behind them on the same connection.
     if (updates.length > 0) writes.push(writeResources(tx, updates).execute());
-    const advancing = options.advance
-      ? deletedLinkedIdentities(
-          projected.map((item) => item.change),
-          locked,
-        )
-      : [];
+    const advancing = options.advance ? deletedLinked : [];
     // One lock statement for every identity touched, so the locks are taken in one sorted order.
     const touched = [...new Set([...unblocked, ...advancing])];
     if (touched.length > 0) writes.push(lockIdentities(tx, touched).execute());

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Db, Tx } from "../db/client.js";
+import { type Db, pipeline, type Tx } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
 import type { Readiness } from "../shared/readiness.js";
 import type { ExecutionStrategy } from "../shared/resources.js";
@@ -91,8 +91,11 @@ export const continueExecution = (
   advance: AdvanceOptions,
 ): Promise<Executed> =>
   db.begin(async (tx) => {
-    await lockIdentities(tx, [identityId]);
-    await resumeExecution(tx, identityId, randomUUID());
+    // Sent together, the lock first: the resume runs after it on the connection, holding it.
+    await pipeline([
+      lockIdentities(tx, [identityId]),
+      resumeExecution(tx, identityId, randomUUID()),
+    ]);
     const followUps = await advanceExecutions(tx, [identityId], advance);
     return { created: false, readiness: await readOneReadiness(tx, identityId), followUps };
   });
