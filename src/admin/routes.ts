@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { AppError } from "../errors.js";
 import { bearerSecurity } from "../http/openapi.js";
 import { errorResponse, jsonContent, openApiErrorResponses } from "../shared/api.js";
+import { queuedEventSources } from "../shared/resources.js";
 import type { DeadLetters } from "./dead-letters.js";
 import { fromQueue } from "./queue-deadline.js";
 
@@ -45,7 +46,7 @@ const deadLetterSchema = z
     job_id: z.string(),
     event_id: z.string(),
     event_type: z.string().nullable(),
-    source: z.enum(["webhook", "replay", "backfill"]),
+    source: z.enum(queuedEventSources),
     received_at: z.string(),
     failed_at: z.string().nullable(),
     attempts: z.number().int(),

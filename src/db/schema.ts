@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import {
+  eventSources,
   executionCallStates,
   executionStatuses,
   executionSteps,
@@ -24,7 +25,7 @@ export const events = pgTable(
     recordedAt: timestamp("recorded_at", { withTimezone: true, mode: "string" })
       .notNull()
       .defaultNow(),
-    source: text("source", { enum: ["webhook", "replay", "backfill", "reconciled"] }).notNull(),
+    source: text("source", { enum: eventSources }).notNull(),
     /** The body exactly as it was signed, so a field Seam adds later is never lost. */
     payload: text("payload").notNull(),
     /**

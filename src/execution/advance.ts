@@ -1,18 +1,17 @@
 import type { Tx } from "../db/client.js";
-import type {
-  CallState,
-  CallTarget,
-  ExecutionStep,
-  ExecutionStrategy,
-} from "../shared/resources.js";
-import { type RunningExecutionRow, selectRunningExecutions } from "../sql/select-executions.js";
+import type { CallTarget, ExecutionStep, ExecutionStrategy } from "../shared/resources.js";
+import {
+  type ExecutionCallRow,
+  type RunningExecutionRow,
+  selectRunningExecutions,
+} from "../sql/select-executions.js";
 import {
   completeExecutionCalls,
   insertExecutionCalls,
   type NewCall,
   updateExecutions,
 } from "../sql/write-execution-plans.js";
-import { plan } from "./plan.js";
+import { type Plan, plan } from "./plan.js";
 
 export type AdvanceOptions = {
   /** EXECUTION_EVENT_TIMEOUT_MS: how long an awaited deletion event is waited for. */
@@ -106,28 +105,23 @@ export const advanceExecutions = async (
 
 const toFollowUp = (
   row: RunningExecutionRow,
-  next: ReturnType<typeof plan>,
+  next: Plan<ExecutionCallRow>,
   deadline: string,
   stepChanged: boolean,
 ): FollowUp => {
-  type Call = CallJobKey & { state: CallState; deadlineAt: string | null };
-  const states = new Map<string, Call>();
-  const put = (call: Call) => states.set(`${call.type}/${call.id}`, call);
-  for (const { type, id, state, round, deadline_at } of row.calls) {
-    put({ type, id, state, round, deadlineAt: deadline_at });
-  }
-  for (const { type, id } of next.done) {
-    put({ type, id, state: "done", round: 0, deadlineAt: null });
-  }
-  for (const { type, id, state } of next.insert) {
-    put({ type, id, state, round: 0, deadlineAt: state === "awaiting" ? deadline : null });
-  }
   const calls: FollowUp["calls"] = [];
   const checks: FollowUp["checks"] = [];
   if (next.status === "running") {
-    for (const { type, id, state, round, deadlineAt } of states.values()) {
+    // The calls as the plan leaves them, then the new ones (round 0, deadline from now).
+    for (const { type, id, state, round, deadline_at } of next.calls) {
       if (state === "pending" || state === "calling") calls.push({ type, id, round });
-      if (state === "awaiting" && deadlineAt !== null) checks.push({ type, id, round, deadlineAt });
+      if (state === "awaiting" && deadline_at !== null) {
+        checks.push({ type, id, round, deadlineAt: deadline_at });
+      }
+    }
+    for (const { type, id, state } of next.insert) {
+      if (state === "pending") calls.push({ type, id, round: 0 });
+      else checks.push({ type, id, round: 0, deadlineAt: deadline });
     }
   }
   return {

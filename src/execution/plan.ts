@@ -6,6 +6,7 @@ import {
   type ExecutionStrategy,
   executionSteps,
   type ResourceType,
+  strategySteps,
 } from "../shared/resources.js";
 
 /**
@@ -17,23 +18,29 @@ import {
 
 export type CallRow = { type: CallTarget; id: string; step: ExecutionStep; state: CallState };
 
-export type ExecutionSnapshot = {
+/** `C`: the caller's call rows, which the plan hands back with their other fields (plan.calls). */
+export type ExecutionSnapshot<C extends CallRow = CallRow> = {
   identityId: string;
   strategy: ExecutionStrategy;
   /** Null when just started: the plan chooses the first step. */
   step: ExecutionStep | null;
-  calls: CallRow[];
+  calls: C[];
   /** The resources linked to the identity whose deletion has not been projected. */
   live: { type: ResourceType; id: string }[];
 };
 
-export type Plan = {
+export type Plan<C extends CallRow = CallRow> = {
   step: ExecutionStep | null;
   status: Extract<ExecutionStatus, "running" | "completed">;
   /** Calls whose resource was reported deleted before they were complete. */
   done: { type: CallTarget; id: string }[];
   /** New calls: `pending` ones are to be made, `awaiting` ones wait for Seam's cascade. */
   insert: (CallRow & { state: "pending" | "awaiting" })[];
+  /**
+   * The snapshot's calls (copies) as the plan leaves them: those in `done` are marked done.
+   * With `insert`, every call the execution has.
+   */
+  calls: C[];
 };
 
 /** The resource type each stepwise step deletes; the identity's own step has none. */
@@ -77,9 +84,10 @@ const callsFor = (snapshot: ExecutionSnapshot, step: ExecutionStep): Plan["inser
     .map((resource) => ({ ...resource, step, state: "pending" }));
 };
 
-export const plan = (snapshot: ExecutionSnapshot): Plan => {
+export const plan = <C extends CallRow>(snapshot: ExecutionSnapshot<C>): Plan<C> => {
   const live = new Set(snapshot.live.map((r) => keyOf(r.type, r.id)));
-  const calls = new Map(snapshot.calls.map((call) => [keyOf(call.type, call.id), { ...call }]));
+  const existing = snapshot.calls.map((call) => ({ ...call }));
+  const calls = new Map<string, CallRow>(existing.map((call) => [keyOf(call.type, call.id), call]));
   const done: Plan["done"] = [];
   // A call not complete whose resource is no longer live: its deletion was projected (whoever
   // caused it), so there is nothing left to call or to wait for.
@@ -101,16 +109,15 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
       insert.push(row);
     }
   };
-  let step =
-    snapshot.step ??
-    (snapshot.strategy === "cascade" ? "user_identity" : (executionSteps[0] as ExecutionStep));
+  const order = strategySteps[snapshot.strategy];
+  let step = snapshot.step ?? (order[0] as ExecutionStep);
   for (;;) {
     const current = step;
     // Every live resource of the step in hand is called, those linked after the step started
     // too: the step is complete only once each is deleted.
     add(callsFor(snapshot, current));
     const open = [...calls.values()].some((call) => call.step === current && call.state !== "done");
-    if (open) return { step, status: "running", done, insert };
+    if (open) return { step, status: "running", done, insert, calls: existing };
     if (step === "user_identity") {
       if (snapshot.strategy === "cascade") {
         // The identity is deleted in Seam; what was linked to it is now awaited, as Seam's
@@ -120,11 +127,11 @@ export const plan = (snapshot: ExecutionSnapshot): Plan => {
           .map((r) => ({ ...r, step: "user_identity" as const, state: "awaiting" as const }));
         if (awaited.length > 0) {
           add(awaited);
-          return { step, status: "running", done, insert };
+          return { step, status: "running", done, insert, calls: existing };
         }
       }
-      return { step: null, status: "completed", done, insert };
+      return { step: null, status: "completed", done, insert, calls: existing };
     }
-    step = executionSteps[executionSteps.indexOf(step) + 1] as ExecutionStep;
+    step = order[order.indexOf(step) + 1] as ExecutionStep;
   }
 };

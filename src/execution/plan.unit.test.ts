@@ -39,7 +39,13 @@ describe("plan, stepwise", () => {
       { ...cred(2), step: "acs_credentials", state: "done" },
     ];
     const next = plan(snapshot({ step: "acs_credentials", calls, live: [cred(1), user] }));
-    expect(next).toEqual({ step: "acs_credentials", status: "running", done: [], insert: [] });
+    expect(next).toEqual({
+      step: "acs_credentials",
+      status: "running",
+      done: [],
+      insert: [],
+      calls,
+    });
   });
 
   it("calls a resource of the step in hand linked after the step started", () => {
@@ -50,6 +56,7 @@ describe("plan, stepwise", () => {
       status: "running",
       done: [],
       insert: [{ ...cred(2), step: "acs_credentials", state: "pending" }],
+      calls,
     });
   });
 
@@ -64,6 +71,10 @@ describe("plan, stepwise", () => {
       status: "running",
       done: [phone],
       insert: [{ ...cred(2), step: "phones", state: "pending" }],
+      calls: [
+        { ...cred(1), step: "acs_credentials", state: "done" },
+        { ...phone, step: "phones", state: "done" },
+      ],
     });
   });
 
@@ -73,6 +84,19 @@ describe("plan, stepwise", () => {
     expect(next.done).toEqual([cred(1)]);
     expect(next.step).toBe("acs_users");
     expect(next.insert).toEqual([{ ...user, step: "acs_users", state: "pending" }]);
+  });
+
+  it("hands back the snapshot's calls with their other fields, those done marked, as copies", () => {
+    const calls = [
+      { ...cred(1), step: "acs_credentials" as const, state: "awaiting" as const, round: 2 },
+      { ...cred(2), step: "acs_credentials" as const, state: "pending" as const, round: 1 },
+    ];
+    const next = plan(snapshot({ step: "acs_credentials", calls, live: [cred(2)] }));
+    expect(next.calls).toEqual([
+      { ...cred(1), step: "acs_credentials", state: "done", round: 2 },
+      { ...cred(2), step: "acs_credentials", state: "pending", round: 1 },
+    ]);
+    expect(calls[0]?.state).toBe("awaiting");
   });
 
   it("goes from the last resource step to the identity, then completes", () => {
@@ -89,7 +113,13 @@ describe("plan, stepwise", () => {
       state: "done",
     };
     const end = plan(snapshot({ step: "user_identity", calls: [identityCall], live: [] }));
-    expect(end).toEqual({ step: null, status: "completed", done: [], insert: [] });
+    expect(end).toEqual({
+      step: null,
+      status: "completed",
+      done: [],
+      insert: [],
+      calls: [identityCall],
+    });
   });
 
   it("with nothing linked, goes straight to the identity", () => {

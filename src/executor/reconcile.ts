@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import type { Db } from "../db/client.js";
 import type { AdvanceOptions } from "../execution/advance.js";
 import { applyBatch } from "../projector/apply.js";
+import { buildEventRecord } from "../projector/classify.js";
 import { deletionEventOf } from "../projector/evolve.js";
 import type { SeamCalls } from "../seam/calls.js";
-import type { ResourceType } from "../shared/resources.js";
+import { RECONCILED_EVENT_PREFIX, type ResourceType } from "../shared/resources.js";
 import type { FollowUpHandler } from "./follow-up.js";
 import type { CallJob } from "./queue.js";
 
@@ -35,13 +35,13 @@ export const createReconcile =
       seam_status: 404,
       occurred_at: at,
     });
-    const eventId = `reconciled-${job.type}-${job.id}`;
+    const eventId = `${RECONCILED_EVENT_PREFIX}${job.type}-${job.id}`;
     const { followUps } = await applyBatch(
       deps.db,
       [
         {
           kind: "projected",
-          record: {
+          record: buildEventRecord({
             eventId,
             eventType,
             workspaceId: workspaceId ?? "",
@@ -49,8 +49,7 @@ export const createReconcile =
             receivedAt: at,
             source: "reconciled",
             payload,
-            payloadSha256: createHash("sha256").update(payload).digest("hex"),
-          },
+          }),
           change: {
             type: job.type,
             id: job.id,

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import type { queuedEventSources } from "../shared/resources.js";
 
 /** The one queue of this service: verified Seam events waiting to be projected. */
 export const EVENTS_QUEUE = "seam-events";
 
-export type EventSource = "webhook" | "replay" | "backfill";
+export type EventSource = (typeof queuedEventSources)[number];
 
 /** A job carries the body exactly as signed; the worker stores it before it parses it. */
 export type EventJob = { body: string; eventId: string; receivedAt: string; source: EventSource };

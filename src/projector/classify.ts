@@ -12,6 +12,12 @@ export type Classified =
   | { kind: "ignored"; record: EventRecord }
   | { kind: "poison"; record: EventRecord; error: string };
 
+/** The stored form of an event: its fields, and the sha256 (hex) of its body as received. */
+export const buildEventRecord = (fields: Omit<EventRecord, "payloadSha256">): EventRecord => ({
+  ...fields,
+  payloadSha256: createHash("sha256").update(fields.payload).digest("hex"),
+});
+
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
 export type ClassifyOptions = {
@@ -35,7 +41,7 @@ export const classifyJob = (job: EventJob, options: ClassifyOptions = {}): Class
     parseError = "body is not JSON";
   }
   const occurredMs = Date.parse(text(json.occurred_at));
-  const record: EventRecord = {
+  const record = buildEventRecord({
     eventId: job.eventId,
     eventType: text(json.event_type) || "unknown",
     workspaceId: text(json.workspace_id),
@@ -43,8 +49,7 @@ export const classifyJob = (job: EventJob, options: ClassifyOptions = {}): Class
     receivedAt: job.receivedAt,
     source: job.source,
     payload: job.body,
-    payloadSha256: createHash("sha256").update(job.body).digest("hex"),
-  };
+  });
   if (parseError !== undefined) return { kind: "poison", record, error: parseError };
   if (record.occurredAt === null)
     return { kind: "poison", record, error: "occurred_at is not a date" };

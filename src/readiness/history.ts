@@ -1,5 +1,10 @@
 import type { Db } from "../db/client.js";
-import { type ExecutionStep, executionSteps } from "../shared/resources.js";
+import {
+  type ExecutionStep,
+  executionSteps,
+  RECONCILED_EVENT_PREFIX,
+  strategySteps,
+} from "../shared/resources.js";
 import { type HistoryRow, selectDeletionHistory } from "../sql/select-deletion-history.js";
 
 type Entry = {
@@ -27,8 +32,7 @@ export type DeletionHistory = {
 
 const stepsOf = (row: HistoryRow): DeletionHistory["steps"] => {
   if (row.strategy === null) return [];
-  const order: readonly ExecutionStep[] =
-    row.strategy === "cascade" ? ["user_identity"] : executionSteps;
+  const order = strategySteps[row.strategy];
   const current = row.step === null ? order.length : order.indexOf(row.step);
   return order.map((step, index) => ({
     step,
@@ -50,7 +54,7 @@ const entriesOf = (row: HistoryRow): Entry[] => {
     { at: row.requested_at, what: "requested", text: "deletion requested" },
   ];
   for (const resource of row.deleted) {
-    const reconciled = resource.event_id?.startsWith("reconciled-") === true;
+    const reconciled = resource.event_id?.startsWith(RECONCILED_EVENT_PREFIX) === true;
     entries.push({
       at: resource.at,
       what: "resource_deleted",
