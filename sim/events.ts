@@ -69,3 +69,14 @@ export const buildDeletionEvent = (
   const acs = type === "acs_credential" || type === "acs_user" ? context.acs : {};
   return buildSeamEvent(eventType, { ...acs, [idField]: resourceId }, context);
 };
+
+/**
+ * A deletion event on its own, as a test or the bench posts one: a fresh workspace and access
+ * system, since no scenario surrounds it.
+ */
+export const buildLoneDeletionEvent = (
+  type: DeletableType,
+  resourceId: string,
+  at: Date = new Date(),
+): SeamEventJson =>
+  buildDeletionEvent(type, resourceId, { workspaceId: randomUUID(), at, acs: createAcsContext() });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import {
   buildDeletionEvent,
+  buildLoneDeletionEvent,
   buildSeamEvent,
   createAcsContext,
   type SeamEventJson,
@@ -57,11 +58,7 @@ export const makeIdentities = (count: number, types: ResourceType[]): BenchIdent
       id: randomUUID(),
       resources,
       deletionEvents: resources.map((resource) =>
-        buildDeletionEvent(resource.type, resource.id, {
-          workspaceId: randomUUID(),
-          at: new Date(),
-          acs: createAcsContext(),
-        }),
+        buildLoneDeletionEvent(resource.type, resource.id),
       ),
     };
   });

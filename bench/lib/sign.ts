@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { Webhook } from "svix";
-import { buildDeletionEvent, createAcsContext } from "../../sim/events.js";
+import { buildLoneDeletionEvent } from "../../sim/events.js";
 
 /** The bench's webhook secret and API token (not the published local defaults). */
 export const BENCH_SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci1zZWFtLXByb2plY3Rvcg==";
@@ -46,10 +46,4 @@ export const presign = (bodies: string[], secret = BENCH_SECRET): Delivery[] => 
 
 /** An `acs_credential.deleted` with fresh ids: the ingest section's unique webhooks. */
 export const credentialDeleted = () =>
-  JSON.stringify(
-    buildDeletionEvent("acs_credential", randomUUID(), {
-      workspaceId: randomUUID(),
-      at: new Date(),
-      acs: createAcsContext(),
-    }),
-  );
+  JSON.stringify(buildLoneDeletionEvent("acs_credential", randomUUID()));

@@ -205,7 +205,8 @@ describe("execution edges", () => {
     const result = await waitFor(() => callsQueue().resultOf(check), {
       message: "the third check finished",
     });
-    expect(result).not.toBe("failed");
+    // The get found the phone, but its call was done by then: nothing to fail, nothing to redo.
+    expect(result).toBe("stale");
     identityDelete.release();
     const ended = await waitEnded(identity.user_identity_id);
     expect(ended.deletion?.execution).toMatchObject({ status: "completed", error: null });

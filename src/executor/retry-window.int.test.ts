@@ -1,12 +1,10 @@
-import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
-import { type SeamSim, startSeamSim } from "../../sim/server.js";
-import { useHarness } from "../../test/helpers/harness.js";
+import { describe, expect, it } from "vitest";
+import { ONLY, useExecutions } from "../../test/helpers/execution.js";
 import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { createSeamCalls } from "../seam/calls.js";
 import type { Readiness } from "../shared/readiness.js";
-import { type CallJob, createCallsQueue } from "./queue.js";
+import type { CallJob } from "./queue.js";
 import { createCallRunner } from "./run-call.js";
 
 /**
@@ -16,74 +14,49 @@ import { createCallRunner } from "./run-call.js";
  * that job itself through the runner the worker uses.
  */
 describe("the retry window of a Seam call", () => {
-  const harness = useHarness({}, false);
-  let sim: SeamSim | undefined;
-  afterEach(async () => {
-    await sim?.close();
-  });
+  const { harness, start, callsQueue } = useExecutions({});
 
   it("retries after Retry-After, and fails seam_api_unavailable once 10 minutes have passed", async () => {
-    sim = await startSeamSim();
-    const api = await harness().start({ role: "api", seam: sim });
-    const identity = sim.seedIdentity({
-      acsUsers: 0,
-      credentialsPerUser: 0,
-      phones: 0,
-      enrollmentAutomations: 0,
-      clientSessions: 1,
-    });
-    const started = await api.call(
-      "POST",
-      `/v1/user_identities/${identity.user_identity_id}/deletion`,
-      {
-        execute: true,
-      },
-    );
-    expect(started.status).toBe(201);
-    const redis = new Redis(harness().redisUrl, { maxRetriesPerRequest: null });
-    const queue = createCallsQueue(redis, harness().prefix);
-    try {
-      const [job] = await queue.getJobs(["waiting"]);
-      expect(job?.data).toMatchObject({ action: "delete", type: "client_session" });
-      const data = job?.data as CallJob;
+    const { sim, service: api, execute } = await start({}, {}, "api");
+    const identity = sim.seedIdentity({ ...ONLY, clientSessions: 1 });
+    expect((await execute(identity.user_identity_id)).status).toBe(201);
+    const [data] = await callsQueue().waitingJobs();
+    expect(data).toMatchObject({ action: "delete", type: "client_session" });
+    const job = data as CallJob;
 
-      let now = Date.parse("2026-12-01T12:00:00Z");
-      const runner = createCallRunner({
-        db: harness().database.sql,
-        calls: createSeamCalls({ apiKey: sim.apiKey, endpoint: sim.url }),
-        advance: { eventTimeoutMs: 300_000 },
-        followUp: async () => {},
-        metrics: createMetrics({ role: "test" }),
-        log: createLogger("silent"),
-        now: () => now,
-      });
-      const firstTriedAt = now;
-      sim.fault(
-        "/client_sessions/delete",
-        { status: 429, retryAfter: "30" },
-        { status: 503 },
-        { status: 503 },
-      );
-      // Not sooner than Retry-After.
-      const first = await runner.run(data, firstTriedAt);
-      expect(first.kind).toBe("retry");
-      expect(first.kind === "retry" && first.delayMs).toBeGreaterThanOrEqual(30_000);
-      // Still inside the window: another retry.
-      now += 9 * 60_000;
-      expect((await runner.run({ ...data, retries: 1 }, firstTriedAt)).kind).toBe("retry");
-      // Ten minutes after the first try: the execution fails, naming the unavailable Seam.
-      now += 60_000;
-      expect((await runner.run({ ...data, retries: 2 }, firstTriedAt)).kind).toBe("failed");
-      const readiness = (await api.readiness(identity.user_identity_id)) as Readiness;
-      expect(readiness.deletion?.execution).toMatchObject({
-        status: "failed",
-        step: "client_sessions",
-        error: { code: "seam_api_unavailable" },
-      });
-      expect(sim.calls("/client_sessions/delete")).toHaveLength(3);
-    } finally {
-      await queue.close();
-      redis.disconnect();
-    }
+    let now = Date.parse("2026-12-01T12:00:00Z");
+    const runner = createCallRunner({
+      db: harness().database.sql,
+      calls: createSeamCalls({ apiKey: sim.apiKey, endpoint: sim.url }),
+      advance: { eventTimeoutMs: 300_000 },
+      followUp: async () => {},
+      metrics: createMetrics({ role: "test" }),
+      log: createLogger("silent"),
+      now: () => now,
+    });
+    const firstTriedAt = now;
+    sim.fault(
+      "/client_sessions/delete",
+      { status: 429, retryAfter: "30" },
+      { status: 503 },
+      { status: 503 },
+    );
+    // Not sooner than Retry-After.
+    const first = await runner.run(job, firstTriedAt);
+    expect(first.kind).toBe("retry");
+    expect(first.kind === "retry" && first.delayMs).toBeGreaterThanOrEqual(30_000);
+    // Still inside the window: another retry.
+    now += 9 * 60_000;
+    expect((await runner.run({ ...job, retries: 1 }, firstTriedAt)).kind).toBe("retry");
+    // Ten minutes after the first try: the execution fails, naming the unavailable Seam.
+    now += 60_000;
+    expect((await runner.run({ ...job, retries: 2 }, firstTriedAt)).kind).toBe("failed");
+    const readiness = (await api.readiness(identity.user_identity_id)) as Readiness;
+    expect(readiness.deletion?.execution).toMatchObject({
+      status: "failed",
+      step: "client_sessions",
+      error: { code: "seam_api_unavailable" },
+    });
+    expect(sim.calls("/client_sessions/delete")).toHaveLength(3);
   });
 });

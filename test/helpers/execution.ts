@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, afterEach, expect } from "vitest";
 import { type SeamSim, startSeamSim } from "../../sim/server.js";
 import type { FakeIdentity } from "../../sim/workspace.js";
+import type { Role } from "../../src/config.js";
 import { type CallJob, createCallsQueue } from "../../src/executor/queue.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 import { type HarnessOptions, type Service, useHarness } from "./harness.js";
@@ -87,12 +88,14 @@ export const useExecutions = (options: HarnessOptions | (() => Promise<HarnessOp
     [running, sim] = [undefined, undefined];
   });
 
+  /** `role`: `api` leaves the Seam-call jobs queued, for a test that runs them itself. */
   const start = async (
     simOptions: Parameters<typeof startSeamSim>[0] = {},
     env: Record<string, string> = {},
+    role: Role = "all",
   ) => {
     sim = await startSeamSim({ deleteDelayMs: [5, 40], ...simOptions });
-    const service = await harness().start({ seam: sim, env });
+    const service = await harness().start({ seam: sim, env, role });
     running = service;
     sim.setWebhookTarget({ url: service.webhookUrl, secret: service.secret });
     const execute = (identityId: string, body: Record<string, unknown> = {}) =>
@@ -138,6 +141,9 @@ const openCallsQueue = (prefix: string, redisUrl: string) => {
       );
       return job?.returnvalue as string | undefined;
     },
+    /** The data of the jobs waiting to run, as the worker would take them. */
+    waitingJobs: async (): Promise<CallJob[]> =>
+      (await queue.getJobs(["waiting"])).map((job) => job.data),
     /** Jobs waiting to run or running (delayed ones, a timeout's checks, not counted). */
     inFlight: async (): Promise<number> => {
       const counts = await queue.getJobCounts("waiting", "active", "prioritized");

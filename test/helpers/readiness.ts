@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { buildDeletionEvent, createAcsContext } from "../../sim/events.js";
 import type { EventJob } from "../../src/ingest/queue.js";
 import type { Readiness } from "../../src/shared/readiness.js";
 
@@ -9,12 +7,7 @@ export type { Readiness };
 export type LinkableType = Readiness["blockers"][number]["type"];
 
 /** The Seam event that deletes one resource, with the fields @seamapi/types requires. */
-export const deletionEvent = (
-  type: LinkableType,
-  id: string,
-  at: Date = new Date(),
-): Record<string, unknown> =>
-  buildDeletionEvent(type, id, { workspaceId: randomUUID(), at, acs: createAcsContext() });
+export { buildLoneDeletionEvent as deletionEvent } from "../../sim/events.js";
 
 /** An event queued as the replay CLI would queue it, past ingress. */
 export const replayJob = (event: Record<string, unknown>): EventJob => ({
