@@ -98,3 +98,38 @@ describe("layers", () => {
     ]);
   });
 });
+
+/**
+ * What a module loads before it runs, as Node will: its `import … from` and `export … from`
+ * statements, without `import type` (TypeScript drops those) or `import()` (loaded later).
+ */
+const STATIC_IMPORT = /^(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s*["']([^"']+)["']/gm;
+
+/** Every package that loading `entry` loads, following src/'s own modules. */
+const packagesLoadedBy = (entry: string): Set<string> => {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+      const specifier = match[1] as string;
+      if (specifier.startsWith(".")) {
+        visit(resolve(dirname(file), specifier).replace(/\.js$/, ".ts"));
+      } else packages.add(specifier);
+    }
+  };
+  visit(join(SRC, entry));
+  return packages;
+};
+
+describe("what every process loads", () => {
+  it("loads the Seam SDK and @seamapi/types' schemas only where they are used", () => {
+    const loaded = [...packagesLoadedBy("main.ts")];
+    // Found at all: the walk reaches the packages main.ts loads through the app.
+    expect(loaded).toEqual(expect.arrayContaining(["hono", "bullmq", "postgres"]));
+    // The schemas are about 35 MB resident and the SDK about a second to import: an API
+    // process needs neither (roles/worker.ts and main.ts import them when they run).
+    expect(loaded.filter((name) => name.startsWith("@seamapi/"))).toEqual([]);
+  });
+});

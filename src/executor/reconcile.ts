@@ -1,8 +1,8 @@
 import type { Db } from "../db/client.js";
 import type { AdvanceOptions } from "../execution/advance.js";
 import { applyBatch } from "../projector/apply.js";
-import { buildEventRecord } from "../projector/classify.js";
 import { deletionEventOf } from "../projector/evolve.js";
+import { buildEventRecord } from "../projector/record.js";
 import type { SeamCalls } from "../seam/calls.js";
 import { RECONCILED_EVENT_PREFIX, type ResourceType } from "../shared/resources.js";
 import type { FollowUpHandler } from "./follow-up.js";

@@ -1,22 +1,12 @@
-import { createHash } from "node:crypto";
 import type { EventJob } from "../ingest/queue.js";
 import { checkSeamEvent } from "../seam/events.js";
-import type { EventRow } from "../sql/record-events.js";
 import { type ResourceChange, ruleFor } from "./evolve.js";
-
-/** An event as the event log stores it. */
-type EventRecord = Omit<EventRow, "outcome" | "error">;
+import { buildEventRecord, type EventRecord } from "./record.js";
 
 export type Classified =
   | { kind: "projected"; record: EventRecord; change: ResourceChange }
   | { kind: "ignored"; record: EventRecord }
   | { kind: "poison"; record: EventRecord; error: string };
-
-/** The stored form of an event: its fields, and the sha256 (hex) of its body as received. */
-export const buildEventRecord = (fields: Omit<EventRecord, "payloadSha256">): EventRecord => ({
-  ...fields,
-  payloadSha256: createHash("sha256").update(fields.payload).digest("hex"),
-});
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
