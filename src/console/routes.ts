@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Context, Hono } from "hono";
 import { notFound } from "../http/errors.js";
+import { requestHeader } from "../http/headers.js";
 
 /**
  * `/console` (CONTRACT §9): the operators' page, hand-written files of the repository's top-level
@@ -62,7 +63,7 @@ export const consoleRoutes = (dir: string = CONSOLE_DIR) => {
     if (asset === undefined) return notFound(c);
     c.header("ETag", asset.etag);
     c.header("Cache-Control", "no-cache");
-    if (matchesTag(c.req.header("if-none-match"), asset.etag)) return c.body(null, 304);
+    if (matchesTag(requestHeader(c, "if-none-match"), asset.etag)) return c.body(null, 304);
     c.header("Content-Type", asset.type);
     return c.body(asset.bytes);
   };

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
+import { requestHeader } from "./headers.js";
 
 /** What a request's token allows: `read` for an API token, `admin` for an admin token. */
 type Access = "read" | "admin";
@@ -50,7 +51,7 @@ export const bearerAuth = (
   const admins = (options.adminTokens ?? []).map(digest);
   const allowBasic = options.allowBasic ?? false;
   return async (c, next) => {
-    const token = presentedToken(c.req.header("authorization") ?? "", allowBasic);
+    const token = presentedToken(requestHeader(c, "authorization") ?? "", allowBasic);
     const presented = digest(token ?? "");
     const read = matchesAny(expected, presented);
     const admin = matchesAny(admins, presented);
@@ -77,12 +78,12 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * neither comes from no browser (curl, a script) and cannot ride on a cached Basic sign-in.
  */
 const fromAnotherSite = (c: Context): boolean => {
-  const site = c.req.header("sec-fetch-site");
+  const site = requestHeader(c, "sec-fetch-site");
   if (site !== undefined) return site !== "same-origin" && site !== "none";
-  const origin = c.req.header("origin");
+  const origin = requestHeader(c, "origin");
   if (origin === undefined) return false;
   try {
-    return new URL(origin).host !== c.req.header("host");
+    return new URL(origin).host !== requestHeader(c, "host");
   } catch {
     return true; // `Origin: null` (a sandboxed frame, a redirect) or garbage
   }

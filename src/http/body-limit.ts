@@ -1,18 +1,10 @@
-import type { HttpBindings } from "@hono/node-server";
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../errors.js";
+import { requestHeader } from "./headers.js";
 
 /** docs/api.md: a request body to `/v1` or `/admin` over this many bytes is refused. */
 const API_BODY_LIMIT_BYTES = 1024 * 1024;
-
-/** A request header from the Node request where there is one: no fetch Headers is built. */
-const header = (c: Context, name: string): string | undefined => {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  if (incoming === undefined) return c.req.header(name);
-  const value = incoming.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
-};
 
 /**
  * `413 payload_too_large` for a body over `limit` bytes, before any more of it is read: by its
@@ -38,10 +30,10 @@ export const limitBody = (
   };
   const counting = bodyLimit({ maxSize: limit, onError: tooLarge });
   return async (c, next) => {
-    if (header(c, "transfer-encoding") !== undefined) {
+    if (requestHeader(c, "transfer-encoding") !== undefined) {
       return options.counting ? counting(c, next) : next();
     }
-    const declared = header(c, "content-length");
+    const declared = requestHeader(c, "content-length");
     if (declared !== undefined && Number(declared) > limit) tooLarge();
     return next();
   };

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../errors.js";
+import { requestHeader } from "./headers.js";
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
@@ -9,10 +10,10 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * linking nothing.
  */
 export const requireJsonBody: MiddlewareHandler = async (c, next) => {
-  const length = c.req.header("content-length");
+  const length = requestHeader(c, "content-length");
   const hasBody =
-    (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
-  if (hasBody && !JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    (length !== undefined && length !== "0") || requestHeader(c, "transfer-encoding") !== undefined;
+  if (hasBody && !JSON_TYPE.test(requestHeader(c, "content-type") ?? "")) {
     throw new AppError("invalid_request", "send the body as JSON (Content-Type: application/json)");
   }
   await next();

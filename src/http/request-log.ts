@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../log.js";
 import { UUID } from "../shared/ids.js";
+import { requestHeader } from "./headers.js";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -35,7 +36,7 @@ export const requestLogging = (log: Logger): MiddlewareHandler[] => {
   const closing = log.child({}, { redact: [] });
   return [
     async (c, next) => {
-      const id = requestIdOf(c.req.header("x-request-id"));
+      const id = requestIdOf(requestHeader(c, "x-request-id"));
       c.set("requestId", id);
       c.header("X-Request-Id", id);
       const started = performance.now();

@@ -1,5 +1,6 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
+import { nodeRequest } from "../http/headers.js";
 
 /**
  * The body's bytes as received (the signature is checked over them, before any decoding), or
@@ -93,22 +94,6 @@ const readFetchBody = async (request: Request, limit: number): Promise<RawBody> 
     chunks.push(next.value);
   }
   return { ok: true, bytes: Buffer.concat(chunks, size) };
-};
-
-const nodeRequest = (c: Context) => (c.env as Partial<HttpBindings> | undefined)?.incoming;
-
-/**
- * Reads request headers by lower-case name. From the Node request where there is one, which
- * Node has parsed already (duplicates joined with ", ", as fetch's Headers.get joins them):
- * `c.req.header` would first copy them all into a fetch Headers.
- */
-export const headerReader = (c: Context): ((name: string) => string | undefined) => {
-  const incoming = nodeRequest(c);
-  if (incoming === undefined) return (name) => c.req.header(name);
-  return (name) => {
-    const value = incoming.headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  };
 };
 
 /**

@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { errorBody } from "../errors.js";
+import { requestHeader } from "../http/headers.js";
 import type { WebhookOutcome } from "../metrics/metrics.js";
 import { type IngestDeps, ingestWebhook } from "./ingest.js";
 import type { EventSource } from "./queue.js";
-import { headerReader, readRawBody } from "./raw-body.js";
+import { readRawBody } from "./raw-body.js";
 
 /** Seconds a sender should wait after a 503 before it tries again. */
 const RETRY_AFTER_SECONDS = "5";
@@ -17,7 +18,7 @@ export type IngestRouteDeps = IngestDeps & { bodyLimitBytes: number };
 export const ingestRoutes = (deps: IngestRouteDeps) => {
   const count = (outcome: WebhookOutcome) => deps.metrics?.webhooksReceived.inc({ outcome });
   return new Hono().post("/seam", async (c) => {
-    const header = headerReader(c);
+    const header = (name: string) => requestHeader(c, name);
     // Content-Length first, then the streamed bytes counted; nothing is read past the limit.
     const body = await readRawBody(c, header, deps.bodyLimitBytes);
     if (!body.ok && body.reason === "aborted") {

@@ -1,6 +1,6 @@
-import type { HttpBindings } from "@hono/node-server";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { requestHeader } from "../http/headers.js";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -77,8 +77,7 @@ const getDeletionsEvents = createRoute({
  * Headers is built for a request that then waits.
  */
 const tokenOf = (c: Context): string | undefined => {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  const header = incoming ? incoming.headers.authorization : c.req.header("authorization");
+  const header = requestHeader(c, "authorization");
   return header?.trim().split(/[ \t]+/)[1];
 };
 
@@ -96,7 +95,7 @@ export const waitingRoutes = (
     .openapi(getDeletionsEvents, (c) => {
       const signal = clientSignal(c);
       const feed = deps.registry.watchAll(tokenOf(c));
-      const resumed = c.req.header("last-event-id") !== undefined;
+      const resumed = requestHeader(c, "last-event-id") !== undefined;
       return streamLater(c, async (write) => {
         let sequence = 0;
         const send = (event: string, data: unknown) =>
