@@ -25,16 +25,7 @@ export type PoolOptions = { max: number; applicationName: string };
  * every slot fails to connect again and again, left slots sleeping up to 20 s after Postgres
  * was back, with the queries handed to them (a batch of jobs, a waiter's read) hanging that
  * long. Capped at 1 s, a slot tries at most once a second while Postgres is down.
- *
- * `random_page_cost` is set for the service's own sessions, to the value Postgres's manual
- * gives for storage that reads at random about as fast as in sequence (SSD, or a working set in
- * memory, which the service's hot tables are). At the default, 4, the planner found a scan of
- * all 10,000 deletion requests cheaper than 50 key lookups, and every projection batch that
- * unblocked an identity paid 5-15 ms for its refresh instead of 1.3-2 ms (even with fresh
- * statistics; src/projector/plans.int.test.ts).
  */
-const RANDOM_PAGE_COST = "1.1";
-
 export const createPool = (url: string, options: PoolOptions): Sql =>
   postgres(url, {
     max: options.max,
@@ -43,7 +34,7 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
     max_lifetime: 60 * 30,
     connect_timeout: 5,
     backoff: (retries) => Math.min(0.05 * 2 ** retries, 1),
-    connection: { application_name: options.applicationName, random_page_cost: RANDOM_PAGE_COST },
+    connection: { application_name: options.applicationName },
   });
 
 /**

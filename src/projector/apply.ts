@@ -1,5 +1,6 @@
 import { type Db, pipeline } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
+import { favourKeyLookups } from "../sql/favour-key-lookups.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { type LockedResource, lockResources, type ResourceKey } from "../sql/lock-resources.js";
 import { type RecordedEvent, recordEvents } from "../sql/record-events.js";
@@ -91,8 +92,9 @@ export type BatchResult = {
  * pending deletions of the identities whose blockers changed up to date and notify their
  * waiters. Either all of it commits or none of it does.
  *
- * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
- * every resource the batch names, sent together; then the writes, the identity locks, the
+ * Prepared statements in three round trips: BEGIN; then the planner's costs
+ * (sql/favour-key-lookups.ts), the event record and the row locks of every resource the batch
+ * names, sent together; then the writes, the identity locks, the
  * refresh and COMMIT, sent together. A batch that deletes a linked resource, with SEAM_API_KEY,
  * takes one round trip more to read the identities' running executions, and one more to write
  * their plans when there are any (execution/advance.ts). The locks are taken before the new
@@ -125,7 +127,8 @@ export const applyBatch = async (
   const conflicts = new Set<string>();
   let followUps: FollowUp[] = [];
   const fresh = await db.begin(async (tx) => {
-    const [recorded, locked] = await pipeline<[RecordedEvent[], LockedResource[]]>([
+    const [, recorded, locked] = await pipeline<[unknown, RecordedEvent[], LockedResource[]]>([
+      favourKeyLookups(tx),
       recordEvents(
         tx,
         unique.map((item) => ({
