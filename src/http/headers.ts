@@ -5,14 +5,24 @@ import type { Context } from "hono";
 export const nodeRequest = (c: Context) => (c.env as Partial<HttpBindings> | undefined)?.incoming;
 
 /**
- * A request header by lower-case name, from the Node request where there is one, which Node
- * has parsed already (duplicates joined with ", ", as fetch's Headers.get joins them).
- * `c.req.header` would first copy every header into a fetch Headers, which the request then
- * keeps: about 1.5 KB for each long-poll or stream for as long as it waits.
+ * A request header by name, as fetch's Headers.get would give it (every value the
+ * request sent under that name, joined with ", "), read from the Node request's raw headers
+ * where there is one. @hono/node-server's `c.req.header` answers the same, but for some names
+ * (authorization, host, content-type) from a copy of the raw headers that the request then
+ * keeps for as long as it waits (a long-poll, a stream). Not Node's parsed `headers`: it keeps
+ * only the first of those duplicates, where a second Authorization must make the request fail.
  */
 export const requestHeader = (c: Context, name: string): string | undefined => {
   const incoming = nodeRequest(c);
   if (incoming === undefined) return c.req.header(name);
-  const value = incoming.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
+  const wanted = name.toLowerCase();
+  const raw = incoming.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i] as string;
+    if (key.length !== wanted.length || key.toLowerCase() !== wanted) continue;
+    const next = raw[i + 1] as string;
+    value = value === undefined ? next : `${value}, ${next}`;
+  }
+  return value;
 };
