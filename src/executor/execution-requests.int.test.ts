@@ -9,6 +9,7 @@ import {
   LIST_ROUTES,
   ONLY,
   resourceIdsOf,
+  STEPWISE_ORDER,
   useExecutions,
 } from "../../test/helpers/execution.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
@@ -134,27 +135,28 @@ describe("POST execute: true", () => {
 
 describe("following an execution", () => {
   it("the SSE stream shows each step in order and ends after completion", async () => {
-    const { sim, service, execute } = await start({ deleteDelayMs: [150, 200] });
+    const { sim, service, execute } = await start();
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1 });
     const id = identity.user_identity_id;
-    // The first step is held until the stream is open; every other lasts 150 ms or more (its
-    // deletes take that long to complete, the identity's to answer), so that each change is
-    // read before the next is made: a stream shows states, not every write.
-    const sessions = heldAnswer();
-    sim.fault("/client_sessions/delete", sessions.fault);
-    sim.fault("/user_identities/delete", { delayMs: 200 });
+    // Each step's deletes are held until the stream has shown that step, so every state is read
+    // before the next one is made: a stream shows states, not every write, and no delay of the
+    // simulator's decides which ones it shows.
+    const holds = STEPWISE_ORDER.map((path) => {
+      const held = heldAnswer();
+      sim.fault(path, held.fault);
+      return held;
+    });
     await execute(id);
     const stream = followEvents(
       await service.call("GET", `/v1/user_identities/${id}/deletion/events`),
     );
     const seen: Readiness[] = [];
-    const first = await stream.next();
-    expect(first?.deletion?.execution?.step).toBe("client_sessions");
-    sessions.release();
     for (let next = await stream.next(); next !== undefined; next = await stream.next()) {
       seen.push(next);
+      const step = next.deletion?.execution?.step;
+      if (step) holds[executionSteps.indexOf(step)]?.release();
     }
-    const steps = [first, ...seen].map((r) => r?.deletion?.execution?.step);
+    const steps = seen.map((r) => r.deletion?.execution?.step);
     const changes = steps.filter((step, i) => i === 0 || step !== steps[i - 1]);
     expect(changes).toEqual([...executionSteps, null]);
     expect(seen.at(-1)?.deletion?.execution?.status).toBe("completed");
