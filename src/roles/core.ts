@@ -6,6 +6,7 @@ import { createEventsQueue } from "../ingest/queue.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { createProducerRedis } from "../redis.js";
 import { closeInOrder } from "../shared/lifecycle.js";
+import { pingDatabase } from "../sql/probes.js";
 
 /**
  * What every role holds: the Postgres pool, the producer Redis connection, the events queue
@@ -29,7 +30,7 @@ export const createCore = (config: Config) => {
     queueDepth: () => queue.getJobCounts("waiting", "active", "delayed", "failed"),
   });
   const health: HealthCheck[] = [
-    { name: "postgres", check: async () => void (await db`select 1`) },
+    { name: "postgres", check: async () => void (await pingDatabase(db)) },
     { name: "redis", check: async () => void (await redis.ping()) },
   ];
   return {

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import type { Sql } from "../db/client.js";
 import { toError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { selectSessionsOf } from "../sql/probes.js";
 import type { WaitingEvents } from "./events.js";
 
 export type ListenerOptions = {
@@ -67,8 +68,7 @@ export class ReadinessListener {
    */
   async check(pool: Sql): Promise<void> {
     if (!this.#listened) throw new Error("not listening yet");
-    const rows = await pool`
-      select 1 from pg_stat_activity where application_name = ${this.applicationName}`;
+    const rows = await selectSessionsOf(pool, this.applicationName);
     if (rows.length === 0) throw new Error("listener connection is down, reconnecting");
   }
 
