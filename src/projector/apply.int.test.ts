@@ -7,7 +7,7 @@ import {
 } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
 import { isConnectionError } from "../db/client.js";
-import { requestDeletion } from "../readiness/deletion.js";
+import { requestDeletion, startExecution } from "../readiness/deletion.js";
 import { readOneReadiness } from "../readiness/readiness.js";
 import { applyBatch } from "./apply.js";
 import { classifyJob } from "./classify.js";
@@ -98,5 +98,36 @@ describe("applyBatch", () => {
     }
     expect(await eventCount([String(event.event_id)])).toBe(0);
     expect((await readOneReadiness(database.db, identity)).ready).toBe(false);
+  });
+  // With SEAM_API_KEY, the batch advances executions in its transaction: a plan write that
+  // fails must fail the batch and leave the event unrecorded, so that its retry advances them.
+  it("fails the batch, and commits nothing, when an execution's plan write fails", async () => {
+    const identity = randomUUID();
+    const phone = randomUUID();
+    const advance = { eventTimeoutMs: 60_000 };
+    await startExecution(database.db, identity, { phone_ids: [phone] }, "stepwise", advance);
+    await database.sql.unsafe(`
+      create function fail_plan_write() returns trigger language plpgsql as $$
+      begin raise exception 'test refused the plan write'; end $$;
+      create trigger fail_plan_write before update on executions
+        for each row execute function fail_plan_write();`);
+    const event = deletionEvent("phone", phone);
+    try {
+      await expect(applyBatch(database.db, [classified(event)], { advance })).rejects.toThrow(
+        /test refused the plan write/,
+      );
+    } finally {
+      await database.sql.unsafe(
+        "drop trigger fail_plan_write on executions; drop function fail_plan_write();",
+      );
+    }
+    expect(await eventCount([String(event.event_id)])).toBe(0);
+    expect((await readOneReadiness(database.db, identity)).deletion?.execution?.step).toBe(
+      "phones",
+    );
+    // Once the fault is gone, the same event moves the execution on.
+    const retried = await applyBatch(database.db, [classified(event)], { advance });
+    expect(retried.results.map((r) => r.kind)).toEqual(["projected"]);
+    expect(retried.followUps[0]?.step).toBe("user_identity");
   });
 });
