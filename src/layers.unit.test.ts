@@ -101,9 +101,11 @@ describe("layers", () => {
 
 /**
  * What a module loads before it runs, as Node will: its `import … from` and `export … from`
- * statements, without `import type` (TypeScript drops those) or `import()` (loaded later).
+ * statements and bare `import "…"`, without `import type` (TypeScript drops those) or
+ * `import()` (loaded later).
  */
-const STATIC_IMPORT = /^(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s*["']([^"']+)["']/gm;
+const STATIC_IMPORT =
+  /^(?:(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s*|import\s+)["']([^"']+)["']/gm;
 
 /** Every package that loading `entry` loads, following src/'s own modules. */
 const packagesLoadedBy = (entry: string): Set<string> => {

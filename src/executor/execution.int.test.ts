@@ -155,8 +155,7 @@ describe("execute: true", () => {
     held.release();
     const readiness = await service.readiness(identity.user_identity_id);
     expect(readiness.deletion).toBeNull();
-    // The held call ends, and whatever it queued after (the next step's calls, if the cancel
-    // had not stopped the execution) has run: only then can "no further call" be seen.
+    // The held call ends, and whatever it queued after has run.
     await waitFor(
       async () =>
         (await callsQueue().resultOf({ action: "delete", type: "acs_user" })) !== undefined &&
@@ -171,6 +170,13 @@ describe("execute: true", () => {
           (b) => b.type !== "acs_user",
         ),
       { message: "ACS user deletion projected" },
+    );
+    // That projection would queue the next step's calls, if the cancel had not stopped the
+    // execution: its job ends only once they are queued, and they must have run before "no
+    // further call" can be seen.
+    await waitFor(
+      async () => (await harness().queue.drained()) && (await callsQueue().inFlight()) === 0,
+      { message: "the deletion's job done and no Seam call left to run" },
     );
     for (const path of [
       "/user_identities/enrollment_automations/delete",
