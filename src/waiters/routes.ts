@@ -73,8 +73,7 @@ const getDeletionsEvents = createRoute({
 
 /**
  * The bearer token a request came with (auth has accepted it by now): the owner whose share of
- * MAX_WAITERS a wait takes. Read from the Node request where there is one, so no fetch
- * Headers is built for a request that then waits.
+ * MAX_WAITERS a wait takes.
  */
 const tokenOf = (c: Context): string | undefined => {
   const header = requestHeader(c, "authorization");
