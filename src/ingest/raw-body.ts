@@ -1,6 +1,6 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { Context } from "hono";
-import { nodeRequest } from "../http/headers.js";
+import { nodeRequest, requestHeader } from "../http/headers.js";
 
 /**
  * The body's bytes as received (the signature is checked over them, before any decoding), or
@@ -100,12 +100,8 @@ const readFetchBody = async (request: Request, limit: number): Promise<RawBody> 
  * The request body's bytes, refused past `limit` bytes: by its Content-Length before anything
  * is read, else by counting the bytes as they come, without reading past the limit.
  */
-export const readRawBody = (
-  c: Context,
-  header: (name: string) => string | undefined,
-  limit: number,
-): Promise<RawBody> => {
-  const declared = header("content-length");
+export const readRawBody = (c: Context, limit: number): Promise<RawBody> => {
+  const declared = requestHeader(c, "content-length");
   if (declared !== undefined && Number(declared) > limit) return Promise.resolve(TOO_LARGE);
   const incoming = nodeRequest(c);
   return incoming === undefined ? readFetchBody(c.req.raw, limit) : readNodeBody(incoming, limit);

@@ -20,7 +20,7 @@ export const ingestRoutes = (deps: IngestRouteDeps) => {
   return new Hono().post("/seam", async (c) => {
     const header = (name: string) => requestHeader(c, name);
     // Content-Length first, then the streamed bytes counted; nothing is read past the limit.
-    const body = await readRawBody(c, header, deps.bodyLimitBytes);
+    const body = await readRawBody(c, deps.bodyLimitBytes);
     if (!body.ok && body.reason === "aborted") {
       // No one is left to read an answer; this one only ends the exchange for Hono.
       count("aborted");
