@@ -1,4 +1,4 @@
-import type { Tx } from "../db/client.js";
+import { pipeline, type Tx } from "../db/client.js";
 import type { CallTarget, ExecutionStep, ExecutionStrategy } from "../shared/resources.js";
 import {
   type ExecutionCallRow,
@@ -7,6 +7,7 @@ import {
 } from "../sql/select-executions.js";
 import {
   completeExecutionCalls,
+  type ExecutionUpdate,
   insertExecutionCalls,
   type NewCall,
   updateExecutions,
@@ -67,7 +68,7 @@ export const advanceExecutions = async (
   if (rows.length === 0) return [];
   const now = options.now?.() ?? Date.now();
   const deadline = new Date(now + options.eventTimeoutMs).toISOString();
-  const updates: Parameters<typeof updateExecutions>[1] = [];
+  const updates: ExecutionUpdate[] = [];
   const inserts: NewCall[] = [];
   const completed: Parameters<typeof completeExecutionCalls>[1] = [];
   const followUps = rows.map((row) => {
@@ -95,11 +96,11 @@ export const advanceExecutions = async (
     return toFollowUp(row, next, deadline, stepChanged);
   });
   // Sent together: postgres.js pipelines what is issued before it is awaited.
-  await Promise.all([
-    completed.length > 0 ? completeExecutionCalls(tx, completed).execute() : undefined,
-    inserts.length > 0 ? insertExecutionCalls(tx, inserts).execute() : undefined,
-    updates.length > 0 ? updateExecutions(tx, updates).execute() : undefined,
-  ]);
+  const writes: Promise<unknown>[] = [];
+  if (completed.length > 0) writes.push(completeExecutionCalls(tx, completed).execute());
+  if (inserts.length > 0) writes.push(insertExecutionCalls(tx, inserts).execute());
+  if (updates.length > 0) writes.push(updateExecutions(tx, updates).execute());
+  await pipeline(writes);
   return followUps;
 };
 
