@@ -92,10 +92,9 @@ export type BatchResult = {
  * pending deletions of the identities whose blockers changed up to date and notify their
  * waiters. Either all of it commits or none of it does.
  *
- * Prepared statements in three round trips: BEGIN; then the planner's costs
- * (sql/favour-key-lookups.ts), the event record and the row locks of every resource the batch
- * names, sent together; then the writes, the identity locks, the
- * refresh and COMMIT, sent together. A batch that deletes a linked resource, with SEAM_API_KEY,
+ * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
+ * every resource the batch names, sent together; then the writes, the planner's costs
+ * (sql/favour-key-lookups.ts), the identity locks, the refresh and COMMIT, sent together. A batch that deletes a linked resource, with SEAM_API_KEY,
  * takes one round trip more to read the identities' running executions, and one more to write
  * their plans when there are any (execution/advance.ts). The locks are taken before the new
  * event ids are known, so a batch of repeats locks rows it will not change: repeats are rare,
@@ -127,8 +126,7 @@ export const applyBatch = async (
   const conflicts = new Set<string>();
   let followUps: FollowUp[] = [];
   const fresh = await db.begin(async (tx) => {
-    const [, recorded, locked] = await pipeline<[unknown, RecordedEvent[], LockedResource[]]>([
-      favourKeyLookups(tx),
+    const [recorded, locked] = await pipeline<[RecordedEvent[], LockedResource[]]>([
       recordEvents(
         tx,
         unique.map((item) => ({
@@ -151,7 +149,11 @@ export const applyBatch = async (
     const advancing = options.advance ? deletedLinked : [];
     // One lock statement for every identity touched, so the locks are taken in one sorted order.
     const touched = [...new Set([...unblocked, ...advancing])];
-    if (touched.length > 0) writes.push(lockIdentities(tx, touched).execute());
+    // The planner's costs for the statements that read by identity (the refresh, the
+    // executions' read), before them on the connection; a batch that touches none sends neither.
+    if (touched.length > 0) {
+      writes.push(favourKeyLookups(tx).execute(), lockIdentities(tx, touched).execute());
+    }
     if (unblocked.length > 0) writes.push(refreshDeletions(tx, unblocked).execute());
     if (options.advance && advancing.length > 0) {
       // One more round trip, only for a batch that deletes a linked resource: the plan needs

@@ -1,4 +1,5 @@
-import type { Tx } from "../db/client.js";
+import { sql } from "drizzle-orm";
+import { runPrepared, type Tx } from "../db/client.js";
 
 /**
  * For the rest of the transaction, prices a random page read at the manual's value for storage
@@ -9,6 +10,6 @@ import type { Tx } from "../db/client.js";
  *
  * SET LOCAL in the projector's transactions, not a startup parameter of the pool: PgBouncer
  * refuses a connection that sends one it does not know, and docs/operations.md puts it in
- * front of Postgres. Sent with the transaction's first statements, so it costs no round trip.
+ * front of Postgres. Sent with the statements it is for, so it costs no round trip.
  */
-export const favourKeyLookups = (tx: Tx) => tx.unsafe("set local random_page_cost = 1.1");
+export const favourKeyLookups = (tx: Tx) => runPrepared(tx, sql`set local random_page_cost = 1.1`);
