@@ -9,6 +9,8 @@ type Access = "read" | "admin";
 declare module "hono" {
   interface ContextVariableMap {
     access: Access;
+    /** The token bearerAuth accepted: whose share of the waiter limits a request takes. */
+    token: string;
   }
 }
 
@@ -66,6 +68,7 @@ export const bearerAuth = (
       );
     }
     c.set("access", admin ? "admin" : "read");
+    c.set("token", token);
     await next();
   };
 };

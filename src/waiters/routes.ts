@@ -72,13 +72,10 @@ const getDeletionsEvents = createRoute({
 });
 
 /**
- * The bearer token a request came with (auth has accepted it by now): the owner whose share of
- * MAX_WAITERS a wait takes.
+ * The token bearerAuth accepted (none without it, as in a test of the routes alone): the owner
+ * whose share of MAX_WAITERS a wait takes.
  */
-const tokenOf = (c: Context): string | undefined => {
-  const header = requestHeader(c, "authorization");
-  return header?.trim().split(/[ \t]+/)[1];
-};
+const tokenOf = (c: Context): string | undefined => c.get("token") as string | undefined;
 
 /** While the process drains, answered waiters should not keep their connection open. */
 const closeIfDraining = (c: Context, waiters: WaiterRegistry) => {
