@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
+import type { SQL } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { createTestDatabase, explainPlan, type TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
-import type { Tx } from "../db/client.js";
 import { favourKeyLookups } from "../sql/favour-key-lookups.js";
-import { lockIdentities } from "../sql/lock-identities.js";
-import { lockResources } from "../sql/lock-resources.js";
-import { recordEvents } from "../sql/record-events.js";
-import { refreshDeletions } from "../sql/refresh-deletions.js";
-import { selectRunningExecutions } from "../sql/select-executions.js";
-import { selectReadiness } from "../sql/select-readiness.js";
-import { writeResources } from "../sql/write-resources.js";
+import { lockIdentitiesStatement } from "../sql/lock-identities.js";
+import { lockResourcesStatement } from "../sql/lock-resources.js";
+import { recordEventsStatement } from "../sql/record-events.js";
+import { refreshDeletionsStatement } from "../sql/refresh-deletions.js";
+import { runningExecutionsStatement } from "../sql/select-executions.js";
+import { readinessStatement } from "../sql/select-readiness.js";
+import { writeResourcesStatement } from "../sql/write-resources.js";
 import { applyBatch } from "./apply.js";
 import { type Classified, classifyJob } from "./classify.js";
 
@@ -23,28 +23,6 @@ const IDENTITIES = 10_000;
 
 const classified = (event: Record<string, unknown>) =>
   classifyJob(replayJob(event)) as Extract<Classified, { kind: "projected" }>;
-
-/** A parameter as an SQL literal: a string quoted, an array as ARRAY[…] of its elements. */
-const literal = (value: unknown): string => {
-  if (value === null || value === undefined) return "null";
-  if (Array.isArray(value)) return `array[${value.map(literal).join(", ")}]`;
-  if (typeof value === "number") return String(value);
-  return `'${String(value).replaceAll("'", "''")}'`;
-};
-
-/** The text and parameters a statement builder would send, without sending anything. */
-const statementOf = (build: (tx: Tx) => unknown) => {
-  let statement: { text: string; params: unknown[] } | undefined;
-  const recorder = {
-    unsafe: (text: string, params: unknown[]) => {
-      statement = { text, params };
-      return { execute: () => undefined };
-    },
-  };
-  build(recorder as unknown as Tx);
-  if (statement === undefined) throw new Error("the builder sent no statement");
-  return statement;
-};
 
 /**
  * The projection's statements after a bulk fill that no ANALYZE has seen (a new deployment, a
@@ -98,11 +76,11 @@ describe("projection statements on filled tables", () => {
   // With the projector's planner costs, every statement; with Postgres's defaults, those that
   // must not depend on them (the refresh does: sql/favour-key-lookups.ts).
   it.each([
-    ["force_custom_plan", "the projector's costs"],
-    ["force_generic_plan", "the projector's costs"],
-    ["force_custom_plan", "default costs"],
-    ["force_generic_plan", "default costs"],
-  ])("finds the batch's rows by key (%s, %s)", async (mode, costs) => {
+    ["custom", "the projector's costs"],
+    ["generic", "the projector's costs"],
+    ["custom", "default costs"],
+    ["generic", "default costs"],
+  ])("finds the batch's rows by key (%s plan, %s)", async (mode, costs) => {
     const projectorCosts = costs === "the projector's costs";
     // Half of the batch repeats stored events (their hashes are read back), half is new.
     const batch = [
@@ -120,45 +98,28 @@ describe("projection statements on filled tables", () => {
       eventType: change.eventType,
       occurredAt: change.occurredAt,
     }));
-    const statements = [
-      statementOf((tx) => recordEvents(tx, rows)),
-      statementOf((tx) => lockResources(tx, keys)),
-      statementOf((tx) => writeResources(tx, writes)),
-    ].concat(
-      projectorCosts
-        ? [
-            // The readiness side: the identity locks, the refresh and its NOTIFY, the executions'
-            // read, and the readiness read after a wake.
-            statementOf((tx) => lockIdentities(tx, identities)),
-            statementOf((tx) => refreshDeletions(tx, identities)),
-            statementOf((tx) => selectRunningExecutions(tx, identities)),
-            statementOf((tx) => selectReadiness(tx, identities)),
-          ]
-        : [],
-    );
+    const statements: [string, SQL][] = [
+      ["the event record", recordEventsStatement(rows)],
+      ["the resource locks", lockResourcesStatement(keys)],
+      ["the resource writes", writeResourcesStatement(writes)],
+    ];
+    if (projectorCosts) {
+      // The readiness side: the identity locks, the refresh and its NOTIFY, the executions'
+      // read, and the readiness read after a wake.
+      statements.push(
+        ["the identity locks", lockIdentitiesStatement(identities)],
+        ["the refresh", refreshDeletionsStatement(identities)],
+        ["the executions' read", runningExecutionsStatement(identities)],
+        ["the readiness read", readinessStatement(identities)],
+      );
+    }
     await database.sql
       .begin(async (tx) => {
         // As applyBatch's transaction does.
         if (projectorCosts) await favourKeyLookups(tx);
-        await tx.unsafe(`set local plan_cache_mode = ${mode}`);
-        for (const [index, { text, params }] of statements.entries()) {
-          // EXPLAIN of a statement with bound values plans it for those values; a generic plan
-          // (what a named prepared statement may switch to after five runs) shows only through
-          // a prepared statement and EXPLAIN EXECUTE.
-          const name = `planned_${mode}_${index}`;
-          await tx.unsafe(`prepare ${name} as ${text}`);
-          const [prepared] = await tx<{ types: string[] }[]>`
-              select parameter_types::text[] as types from pg_prepared_statements
-              where name = ${name}`;
-          // EXPLAIN EXECUTE takes no bound parameters: the values go in as literals.
-          const args = (prepared?.types ?? []).map(
-            (type, slot) => `${literal(params[slot])}::${type}`,
-          );
-          const [row] = await tx
-            .unsafe(`explain (analyze, format json) execute ${name}(${args.join(", ")})`)
-            .finally(() => tx.unsafe(`deallocate ${name}`).catch(() => undefined));
-          const plan = JSON.stringify(row);
-          const named = () => expect(plan, text.replace(/\s+/g, " ").slice(0, 80));
+        for (const [name, statement] of statements) {
+          const plan = await explainPlan(tx, statement, { generic: mode === "generic" });
+          const named = () => expect(plan, name);
           named().not.toMatch(
             /"Node Type":"Seq Scan"[^{}]*"Relation Name":"(events|resources|pending_deletions|executions)"/,
           );

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { useHarness } from "../../test/helpers/harness.js";
+import { explainPlan } from "../../test/helpers/postgres.js";
 import { deletionEvent, type Readiness } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { deletionPageStatement, FIRST_PAGE } from "../sql/select-deletion-page.js";
@@ -89,14 +89,8 @@ describe("GET /v1/deletions", () => {
       select user_identity_id::text as id from pending_deletions
       order by requested_at desc limit 500`
     ).map((row) => row.id);
-    const dialect = new PgDialect();
     for (const statement of [page, readinessStatement(ids)]) {
-      const { sql: text, params } = dialect.sqlToQuery(statement);
-      const [row] = await database.sql.unsafe(
-        `explain (analyze, format json) ${text}`,
-        params as never[],
-      );
-      const plan = JSON.stringify(row);
+      const plan = await explainPlan(database.sql, statement);
       expect(plan).not.toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"pending_deletions"/);
       expect(plan).toMatch(/Index (Only )?Scan/);
       expect(plan).not.toMatch(

@@ -15,12 +15,13 @@ const IDENTITY_LOCK_CLASS = 7313;
  * lock takes a fresh snapshot). Row locks on `resources` are always taken before this lock, by
  * the projector and by links alike, so the lock order is the same everywhere.
  */
-export const lockIdentities = (tx: Tx, identityIds: string[]) => {
+export const lockIdentities = (tx: Tx, identityIds: string[]) =>
+  runPrepared(tx, lockIdentitiesStatement(identityIds));
+
+/** lockIdentities' statement, apart so a test can EXPLAIN exactly what runs. */
+export const lockIdentitiesStatement = (identityIds: string[]) => {
   const sorted = [...new Set(identityIds)].sort();
-  return runPrepared(
-    tx,
-    sql`
+  return sql`
     select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}, hashtext(s.id::text))
-    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`,
-  );
+    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`;
 };

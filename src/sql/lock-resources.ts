@@ -23,9 +23,10 @@ export type LockedResource = {
  * `resources` does (see link-resources.ts), so concurrent transactions cannot deadlock.
  */
 export const lockResources = (tx: Tx, keys: ResourceKey[]) =>
-  runPrepared<LockedResource>(
-    tx,
-    sql`
+  runPrepared<LockedResource>(tx, lockResourcesStatement(keys));
+
+/** lockResources' statement, apart so a test can EXPLAIN exactly what runs. */
+export const lockResourcesStatement = (keys: ResourceKey[]) => sql`
     insert into resources (resource_type, resource_id, state)
     select k.resource_type, k.resource_id, 'unknown'
     from unnest(${arrayParam(keys.map((k) => k.type))}::text[], ${arrayParam(keys.map((k) => k.id))}::uuid[])
@@ -33,5 +34,4 @@ export const lockResources = (tx: Tx, keys: ResourceKey[]) =>
     order by k.resource_type, k.resource_id
     on conflict (resource_type, resource_id) do update set resource_type = excluded.resource_type
     returning resource_type, resource_id, user_identity_id, state, workspace_id, event_id,
-              event_type, event_occurred_at::text`,
-  );
+              event_type, event_occurred_at::text`;

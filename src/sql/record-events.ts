@@ -19,11 +19,13 @@ export type RecordedEvent = { event_id: string; fresh: boolean; conflict: boolea
  * The existing row is read from the statement's snapshot, before the insert: a concurrent first
  * delivery of the same id (which the insert waits for) is then neither fresh nor a conflict.
  */
-export const recordEvents = (tx: Tx, rows: EventRow[]) => {
+export const recordEvents = (tx: Tx, rows: EventRow[]) =>
+  runPrepared<RecordedEvent>(tx, recordEventsStatement(rows));
+
+/** recordEvents' statement, apart so a test can EXPLAIN exactly what runs. */
+export const recordEventsStatement = (rows: EventRow[]) => {
   const col = <K extends keyof EventRow>(key: K) => arrayParam(rows.map((row) => row[key]));
-  return runPrepared<RecordedEvent>(
-    tx,
-    sql`
+  return sql`
     with input as (
       select * from unnest(${col("eventId")}::text[], ${col("eventType")}::text[],
                            ${col("workspaceId")}::text[], ${col("occurredAt")}::text[]::timestamptz[],
@@ -53,6 +55,5 @@ export const recordEvents = (tx: Tx, rows: EventRow[]) => {
                                from events e where e.event_id = i.event_id), false)
                 else false end as conflict
     from input i
-    left join inserted n on n.event_id = i.event_id`,
-  );
+    left join inserted n on n.event_id = i.event_id`;
 };

@@ -9,9 +9,10 @@ import { READINESS_CHANNEL } from "./notify-readiness.js";
  * waiter reads committed state.
  */
 export const refreshDeletions = (tx: Tx, identityIds: string[]) =>
-  runPrepared(
-    tx,
-    sql`
+  runPrepared(tx, refreshDeletionsStatement(identityIds));
+
+/** refreshDeletions' statement, apart so a test can EXPLAIN exactly what runs. */
+export const refreshDeletionsStatement = (identityIds: string[]) => sql`
     with current_blocking as (
       select d.user_identity_id,
              exists (select 1 from resources r
@@ -26,5 +27,4 @@ export const refreshDeletions = (tx: Tx, identityIds: string[]) =>
       where p.user_identity_id = b.user_identity_id
       returning p.user_identity_id
     )
-    select pg_notify(${READINESS_CHANNEL}, user_identity_id::text) from refreshed`,
-  );
+    select pg_notify(${READINESS_CHANNEL}, user_identity_id::text) from refreshed`;

@@ -33,9 +33,10 @@ export type RunningExecutionRow = {
  * live resources: what execution/plan.ts decides from. Run it holding lockIdentities.
  */
 export const selectRunningExecutions = (tx: Tx, identityIds: string[]) =>
-  runPrepared<RunningExecutionRow>(
-    tx,
-    sql`
+  runPrepared<RunningExecutionRow>(tx, runningExecutionsStatement(identityIds));
+
+/** selectRunningExecutions' statement, apart so a test can EXPLAIN exactly what runs. */
+export const runningExecutionsStatement = (identityIds: string[]) => sql`
     select e.user_identity_id::text, e.execution_id::text, e.strategy, e.step,
            e.step_started_at::text,
            coalesce((select json_agg(json_build_object(
@@ -49,8 +50,7 @@ export const selectRunningExecutions = (tx: Tx, identityIds: string[]) =>
                     '[]'::json) as live
     from executions e
     where e.user_identity_id = any(${arrayParam(identityIds)}::uuid[]) and e.status = 'running'
-    for update of e`,
-  );
+    for update of e`;
 
 /** The identities whose executions are running: what a process re-queues when it starts. */
 export const selectRunningExecutionIds = (db: Db) =>

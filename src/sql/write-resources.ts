@@ -18,14 +18,16 @@ export type ResourceWrite = ResourceKey & {
  * as a scan of the whole table while they were stale (a table filled since its last ANALYZE),
  * which made each batch's write grow with the table.
  */
-export const writeResources = (tx: Tx, rows: ResourceWrite[]) => {
+export const writeResources = (tx: Tx, rows: ResourceWrite[]) =>
+  runPrepared(tx, writeResourcesStatement(rows));
+
+/** writeResources' statement, apart so a test can EXPLAIN exactly what runs. */
+export const writeResourcesStatement = (rows: ResourceWrite[]) => {
   const col = <K extends keyof ResourceWrite>(key: K) => arrayParam(rows.map((row) => row[key]));
   const occurredAt = rows.map((row) =>
     row.occurredAt === null ? null : new Date(row.occurredAt).toISOString(),
   );
-  return runPrepared(
-    tx,
-    sql`
+  return sql`
     insert into resources as r (resource_type, resource_id, state, workspace_id, event_id,
                                 event_type, event_occurred_at)
     select * from unnest(${col("type")}::text[], ${col("id")}::uuid[], ${col("state")}::text[],
@@ -34,6 +36,5 @@ export const writeResources = (tx: Tx, rows: ResourceWrite[]) => {
     on conflict (resource_type, resource_id) do update
       set state = excluded.state, workspace_id = excluded.workspace_id,
           event_id = excluded.event_id, event_type = excluded.event_type,
-          event_occurred_at = excluded.event_occurred_at, updated_at = now()`,
-  );
+          event_occurred_at = excluded.event_occurred_at, updated_at = now()`;
 };

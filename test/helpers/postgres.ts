@@ -4,6 +4,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { inject } from "vitest";
 import { createPool, type Db, type Sql } from "../../src/db/client.js";
@@ -151,4 +153,50 @@ export const failDeletionWrite = async (
   return async () => {
     await sql.unsafe(`drop trigger ${name} on resources; drop function ${name}();`);
   };
+};
+
+/** A parameter as an SQL literal: a string quoted, an array as ARRAY[…] of its elements. */
+const literal = (value: unknown): string => {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return `array[${value.map(literal).join(", ")}]`;
+  if (typeof value === "number") return String(value);
+  return `'${String(value).replaceAll("'", "''")}'`;
+};
+
+const planDialect = new PgDialect();
+
+/**
+ * EXPLAIN (ANALYZE) of a statement as the service builds it (a src/sql `…Statement`), as JSON
+ * text: its custom plan (the values bound), or with `generic` the plan a prepared statement
+ * may switch to after five runs, which shows only through PREPARE and EXPLAIN EXECUTE under
+ * `plan_cache_mode = force_generic_plan` (the values then go in as literals, cast to the types
+ * Postgres inferred; SET LOCAL, so call it in a transaction). It runs the statement: in a
+ * transaction that rolls back, when the statement writes.
+ */
+export const explainPlan = async (
+  sql: Pick<Sql, "unsafe">,
+  statement: SQL,
+  options: { generic?: boolean } = {},
+): Promise<string> => {
+  const { sql: text, params } = planDialect.sqlToQuery(statement);
+  if (!options.generic) {
+    const [row] = await sql.unsafe(`explain (analyze, format json) ${text}`, params as never[]);
+    return JSON.stringify(row);
+  }
+  const name = `planned_${randomBytes(4).toString("hex")}`;
+  await sql.unsafe("set local plan_cache_mode = force_generic_plan");
+  await sql.unsafe(`prepare ${name} as ${text}`);
+  try {
+    const [prepared] = await sql.unsafe<{ types: string[] }[]>(
+      "select parameter_types::text[] as types from pg_prepared_statements where name = $1",
+      [name],
+    );
+    const args = (prepared?.types ?? []).map((type, slot) => `${literal(params[slot])}::${type}`);
+    const [row] = await sql.unsafe(
+      `explain (analyze, format json) execute ${name}(${args.join(", ")})`,
+    );
+    return JSON.stringify(row);
+  } finally {
+    await sql.unsafe(`deallocate ${name}`).catch(() => undefined);
+  }
 };
