@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  beforeUpdate,
   createTestDatabase,
   failDeletionWrite,
   type TestDatabase,
@@ -106,20 +107,18 @@ describe("applyBatch", () => {
     const phone = randomUUID();
     const advance = { eventTimeoutMs: 60_000 };
     await startExecution(database.db, identity, { phone_ids: [phone] }, "stepwise", advance);
-    await database.sql.unsafe(`
-      create function fail_plan_write() returns trigger language plpgsql as $$
-      begin raise exception 'test refused the plan write'; end $$;
-      create trigger fail_plan_write before update on executions
-        for each row execute function fail_plan_write();`);
+    const undo = await beforeUpdate(
+      database.sql,
+      "executions",
+      "raise exception 'test refused the plan write';",
+    );
     const event = deletionEvent("phone", phone);
     try {
       await expect(applyBatch(database.db, [classified(event)], { advance })).rejects.toThrow(
         /test refused the plan write/,
       );
     } finally {
-      await database.sql.unsafe(
-        "drop trigger fail_plan_write on executions; drop function fail_plan_write();",
-      );
+      await undo();
     }
     expect(await eventCount([String(event.event_id)])).toBe(0);
     expect((await readOneReadiness(database.db, identity)).deletion?.execution?.step).toBe(

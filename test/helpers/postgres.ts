@@ -131,27 +131,38 @@ export const startPostgresServer = async (): Promise<PostgresServer> => {
  * `raise` fails that statement (the transaction aborts, the connection lives), `terminate` ends
  * the backend mid-transaction (the connection is lost). Resolves with the undo.
  */
-export const failDeletionWrite = async (
+export const failDeletionWrite = (sql: Sql, resourceId: string, how: "raise" | "terminate") =>
+  beforeUpdate(
+    sql,
+    "resources",
+    `if new.resource_id = '${resourceId}' and new.state = 'deleted' then
+       ${
+         how === "raise"
+           ? "raise exception 'test refused the write of %', new.resource_id;"
+           : "perform pg_terminate_backend(pg_backend_pid());"
+       }
+     end if;`,
+  );
+
+/**
+ * Runs `body` (PL/pgSQL, `new` the row) before every row update of `table`, through a trigger:
+ * a test's way to make Postgres itself fail a write. Resolves with the undo.
+ */
+export const beforeUpdate = async (
   sql: Sql,
-  resourceId: string,
-  how: "raise" | "terminate",
+  table: string,
+  body: string,
 ): Promise<() => Promise<void>> => {
-  const name = `fail_write_${randomBytes(4).toString("hex")}`;
-  const action =
-    how === "raise"
-      ? "raise exception 'test refused the write of %', new.resource_id;"
-      : "perform pg_terminate_backend(pg_backend_pid());";
+  const name = `before_update_${randomBytes(4).toString("hex")}`;
   await sql.unsafe(`
     create function ${name}() returns trigger language plpgsql as $$
     begin
-      if new.resource_id = '${resourceId}' and new.state = 'deleted' then
-        ${action}
-      end if;
+      ${body}
       return new;
     end $$;
-    create trigger ${name} before update on resources for each row execute function ${name}();`);
+    create trigger ${name} before update on ${table} for each row execute function ${name}();`);
   return async () => {
-    await sql.unsafe(`drop trigger ${name} on resources; drop function ${name}();`);
+    await sql.unsafe(`drop trigger ${name} on ${table}; drop function ${name}();`);
   };
 };
 
