@@ -18,6 +18,17 @@ const OUT_DIR = path.join(ROOT, "bench/.build");
  * before and an after), and the bench's own servers and load generator, bundled by esbuild
  * (tsx's own compiler) so that they too run on plain `node`.
  */
+/** The bench's own servers (ceilings and baselines), each built to OUT_DIR/<name>.mjs. */
+const BENCH_SERVERS = {
+  "bare-route": "bench/servers/bare-route.ts",
+  "bare-enqueue": "bench/servers/bare-enqueue.ts",
+  "baseline-pipeline": "bench/servers/baseline-pipeline.ts",
+  "noop-worker": "bench/servers/noop-worker.ts",
+  "bare-project": "bench/servers/bare-project.ts",
+  "statement-counter": "bench/servers/statement-counter.ts",
+  "bare-relay": "bench/servers/bare-relay.ts",
+} as const;
+
 export const buildAll = async () => {
   if (process.env.BENCH_MAIN === undefined) {
     const built = spawnSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "inherit" });
@@ -25,13 +36,9 @@ export const buildAll = async () => {
   }
   await build({
     entryPoints: {
-      "bare-route": path.join(ROOT, "bench/servers/bare-route.ts"),
-      "bare-enqueue": path.join(ROOT, "bench/servers/bare-enqueue.ts"),
-      "baseline-pipeline": path.join(ROOT, "bench/servers/baseline-pipeline.ts"),
-      "noop-worker": path.join(ROOT, "bench/servers/noop-worker.ts"),
-      "bare-project": path.join(ROOT, "bench/servers/bare-project.ts"),
-      "statement-counter": path.join(ROOT, "bench/servers/statement-counter.ts"),
-      "bare-relay": path.join(ROOT, "bench/servers/bare-relay.ts"),
+      ...Object.fromEntries(
+        Object.entries(BENCH_SERVERS).map(([name, file]) => [name, path.join(ROOT, file)]),
+      ),
       "seam-sim": path.join(ROOT, "bench/servers/seam-sim.ts"),
       "load-client": path.join(ROOT, "bench/load/client.ts"),
     },
@@ -82,14 +89,7 @@ export const startOurs = async (
 
 /** One of the bench's own servers (a ceiling or a baseline), ready once it prints `listening`. */
 export const startBenchServer = async (
-  name:
-    | "bare-route"
-    | "bare-enqueue"
-    | "baseline-pipeline"
-    | "noop-worker"
-    | "bare-project"
-    | "statement-counter"
-    | "bare-relay",
+  name: keyof typeof BENCH_SERVERS,
   env: Record<string, string>,
 ): Promise<Service> => {
   const port = await freePort();
