@@ -57,10 +57,18 @@ describe("execute: true", () => {
     expect(firstUserDelete).toBeGreaterThanOrEqual(lastCredentialEvent);
     expect(sim.requests.filter((r) => GET_ROUTES.includes(r.path))).toEqual([]);
     expect(sim.calls("/events/list")).toEqual([]);
-    // Counted: the execution's end, its calls by route and outcome, its steps' durations.
-    const metrics = await scrape(service.url);
-    expect(sampleOf(metrics, "seam_projector_executions_total", { status: "started" })).toBe(1);
-    expect(sampleOf(metrics, "seam_projector_executions_total", { status: "completed" })).toBe(1);
+    // Counted: the execution's end, its calls by route and outcome, its steps' durations. The
+    // end is counted once the commit that completed it has handed over its follow-ups, which
+    // may be after the readiness shows it: wait for it, then read the rest.
+    const executions = "seam_projector_executions_total";
+    const metrics = await waitFor(
+      async () => {
+        const scraped = await scrape(service.url);
+        return sampleOf(scraped, executions, { status: "completed" }) === 1 ? scraped : undefined;
+      },
+      { message: "the execution's end counted" },
+    );
+    expect(sampleOf(metrics, executions, { status: "started" })).toBe(1);
     const credentialDeletes = { route: "/acs/credentials/delete", outcome: "ok" };
     expect(sampleOf(metrics, "seam_projector_seam_calls_total", credentialDeletes)).toBe(2);
     const steps = "seam_projector_execution_step_seconds_count";
