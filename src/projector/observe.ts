@@ -33,11 +33,18 @@ export const observeBatch = (
   results: (ApplyResult | Error)[],
   nowMs: number,
 ): void => {
+  // One increment per label pair and batch, not per event: prom-client hashes the labels on
+  // every call.
+  const projected = new Map<string, { event_type: string; result: string; count: number }>();
   classified.forEach((item, index) => {
     const result = results[index];
     if (result === undefined || result instanceof Error) return;
     const eventType = eventTypeLabel(item.record.eventType);
-    metrics.eventsProjected.inc({ event_type: eventType, result: result.kind });
+    const key = `${eventType} ${result.kind}`;
+    const entry = projected.get(key);
+    if (entry === undefined)
+      projected.set(key, { event_type: eventType, result: result.kind, count: 1 });
+    else entry.count += 1;
     if (result.kind === "duplicate") {
       metrics.duplicatesSkipped.inc();
       return;
@@ -60,4 +67,5 @@ export const observeBatch = (
       metrics.projectionLagSeconds.observe({ since: "received" }, lagSeconds(nowMs, receivedAt));
     }
   });
+  for (const { count, ...labels } of projected.values()) metrics.eventsProjected.inc(labels, count);
 };
