@@ -64,7 +64,17 @@ const evolveLocked = (
     const before = toState(row);
     const after = entry.changes.reduce(evolve, before);
     if (sameState(before, after)) continue;
-    updates.push({ ...entry.key, ...after });
+    // A literal, not two spreads: this runs once per resource changed, and spreads of objects of
+    // several shapes were the loop's most costly line in a profile of the drain.
+    updates.push({
+      type: entry.key.type,
+      id: entry.key.id,
+      state: after.state,
+      workspaceId: after.workspaceId,
+      eventId: after.eventId,
+      eventType: after.eventType,
+      occurredAt: after.occurredAt,
+    });
     if (before.state !== "deleted" && after.state === "deleted" && row.user_identity_id !== null) {
       unblocked.add(row.user_identity_id);
     }
