@@ -166,18 +166,12 @@ export const beforeUpdate = async (
   };
 };
 
-const quoted = (text: string) => `'${text.replaceAll("'", "''")}'`;
-
-/**
- * A parameter as an SQL literal of `type`: json as its JSON text (as postgres.js sends it), a
- * string quoted, an array as ARRAY[…] of its elements.
- */
-const literal = (value: unknown, type?: string): string => {
+/** A parameter as an SQL literal: a string quoted, an array as ARRAY[…] of its elements. */
+const literal = (value: unknown): string => {
   if (value === null || value === undefined) return "null";
-  if (type === "json" || type === "jsonb") return quoted(JSON.stringify(value));
-  if (Array.isArray(value)) return `array[${value.map((item) => literal(item)).join(", ")}]`;
+  if (Array.isArray(value)) return `array[${value.map(literal).join(", ")}]`;
   if (typeof value === "number") return String(value);
-  return quoted(String(value));
+  return `'${String(value).replaceAll("'", "''")}'`;
 };
 
 const planDialect = new PgDialect();
@@ -208,7 +202,7 @@ export const explainPlan = async (
       "select parameter_types::text[] as types from pg_prepared_statements where name = $1",
       [name],
     );
-    const args = (prepared?.types ?? []).map((type, slot) => `${literal(params[slot], type)}::${type}`);
+    const args = (prepared?.types ?? []).map((type, slot) => `${literal(params[slot])}::${type}`);
     const [row] = await sql.unsafe(
       `explain (analyze, format json) execute ${name}(${args.join(", ")})`,
     );
