@@ -37,7 +37,6 @@ export const events = pgTable(
     error: text("error"),
   },
   (t) => [
-    index("events_occurred_at_idx").on(t.occurredAt),
     // Serves retention: the oldest rows first, a batch at a time (admin/retention.ts).
     index("events_received_at_idx").on(t.receivedAt),
     index("events_poison_idx").on(t.recordedAt).where(sql`${t.outcome} = 'poison'`),

@@ -1,0 +1,1 @@
+DROP INDEX "events_occurred_at_idx";
