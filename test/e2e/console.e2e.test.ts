@@ -5,6 +5,7 @@ import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type SeamSim, startSeamSim } from "../../sim/server.js";
 import { executionSteps } from "../../src/shared/resources.js";
+import { withTimeout } from "../../src/util/timeout.js";
 import { type Browser, openBrowser, watchPage } from "../helpers/browser.js";
 import { type Service, useHarness } from "../helpers/harness.js";
 import { ROOT } from "../helpers/process.js";
@@ -53,14 +54,33 @@ afterAll(async () => {
   await writeFile(path.join(OUT, "timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
 });
 
+/**
+ * Runs every clean-up step, each within its own bound, then throws the first failure, naming
+ * its step. Once, in CI, this hook hung past its 60 s without saying which step did; a step
+ * that hangs now fails the hook in 20 s with its name, and the steps after it still run.
+ */
+const cleanUp = async (steps: [name: string, run: () => Promise<unknown>][]) => {
+  const failures: string[] = [];
+  for (const [name, run] of steps) {
+    try {
+      await withTimeout(run(), 20_000);
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`clean-up failed: ${failures.join("; ")}`);
+};
+
 // One service (and simulator) per test: the page of one test must not see the next one's, and
 // a service left running would take the next test's Seam calls (the queue is the harness's).
 afterEach(async () => {
   const [stopping, closing] = [service, sim];
   [service, sim] = [undefined, undefined];
-  for (const page of browser.context.pages()) await page.close();
-  await stopping?.stop();
-  await closing?.close();
+  await cleanUp([
+    ["closing the pages", () => Promise.all(browser.context.pages().map((page) => page.close()))],
+    ["stopping the service", async () => stopping?.stop()],
+    ["closing the simulator", async () => closing?.close()],
+  ]);
 });
 
 const rowIds = (page: Page) =>
