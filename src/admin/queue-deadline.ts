@@ -14,10 +14,19 @@ export const fromQueue = async <T>(operation: () => Promise<T>): Promise<T> => {
     return await withTimeout(operation(), ADMIN_QUEUE_TIMEOUT_MS);
   } catch (error) {
     if (error instanceof AppError) throw error;
+    // Redis's own message (an address, a command) goes to the log line as the cause, not to
+    // the client.
     const reason =
       error instanceof TimeoutError
         ? `Redis did not answer in ${ADMIN_QUEUE_TIMEOUT_MS} ms`
-        : toError(error).message;
-    throw new AppError("service_unavailable", `queue unavailable: ${reason}`);
+        : "Redis is unavailable";
+    throw new AppError(
+      "service_unavailable",
+      `queue unavailable: ${reason}, retry later`,
+      undefined,
+      {
+        cause: toError(error),
+      },
+    );
   }
 };

@@ -50,8 +50,12 @@ describe("the admin routes while Redis cannot answer", () => {
       const what = `${method} ${path}`;
       expect(response.status, what).toBe(503);
       expect(response.headers.get("retry-after"), what).toMatch(/^\d+$/);
-      const body = (await response.json()) as { error: { code: string } };
+      const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code, what).toBe("service_unavailable");
+      // Redis's own words (its address, the command) are for the log, not the client.
+      expect(body.error.message, what).toMatch(
+        /^queue unavailable: Redis (did not answer in \d+ ms|is unavailable), retry later$/,
+      );
       expect(ms, what).toBeLessThan(2000);
     }
   };
