@@ -1,5 +1,4 @@
 import type { Clock } from "./clock.js";
-import { sleepUntilWoken } from "./wake.js";
 
 /**
  * What the registry holds for a waiting request, a waiter or a feed: it is ended at shutdown,
@@ -47,10 +46,17 @@ export abstract class Held {
    * Waiting is a timer and a callback: nothing is read from the database here.
    */
   protected async sleep(delivered: boolean, signal: AbortSignal, timeoutMs: number) {
-    if (!delivered && !this.#ended && !signal.aborted && timeoutMs > 0) {
-      await sleepUntilWoken(this.clock, signal, timeoutMs, (wake) => {
-        this.#wake = wake;
-      });
-    }
+    if (delivered || this.#ended || signal.aborted || timeoutMs <= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimer();
+        signal.removeEventListener("abort", done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const clearTimer = this.clock.setTimer(done, timeoutMs);
+      signal.addEventListener("abort", done, { once: true });
+      this.#wake = done;
+    });
   }
 }
