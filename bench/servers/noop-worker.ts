@@ -11,7 +11,8 @@ const worker = new Worker(EVENTS_QUEUE, async () => "noop", {
   connection: createWorkerRedis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
   prefix: process.env.QUEUE_PREFIX ?? "bench",
   concurrency: Number(process.env.WORKER_CONCURRENCY ?? 50),
-  removeOnComplete: { count: 0 },
+  // No removeOnComplete here: the jobs carry the service's own (ingest/queue.ts), and BullMQ
+  // lets a job's option win over its worker's, so completions cost Redis what they cost ours.
 });
 worker.on("ready", () => process.stdout.write("listening\n"));
 process.on("SIGTERM", () => {
