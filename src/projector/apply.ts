@@ -1,6 +1,5 @@
 import { type Db, pipeline } from "../db/client.js";
 import { type AdvanceOptions, advanceExecutions, type FollowUp } from "../execution/advance.js";
-import { favourKeyLookups } from "../sql/favour-key-lookups.js";
 import { lockIdentities } from "../sql/lock-identities.js";
 import { type LockedResource, lockResources, type ResourceKey } from "../sql/lock-resources.js";
 import { type RecordedEvent, recordEvents } from "../sql/record-events.js";
@@ -103,8 +102,9 @@ export type BatchResult = {
  * waiters. Either all of it commits or none of it does.
  *
  * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
- * every resource the batch names, sent together; then the writes, the planner's costs
- * (sql/favour-key-lookups.ts), the identity locks, the refresh and COMMIT, sent together. A batch that deletes a linked resource, with SEAM_API_KEY,
+ * every resource the batch names, sent together; then the writes, the identity locks (with the
+ * planner's costs, sql/favour-key-lookups.ts), the refresh and COMMIT, sent together. A batch
+ * that deletes a linked resource, with SEAM_API_KEY,
  * takes one round trip more to read the identities' running executions, and one more to write
  * their plans when there are any (execution/advance.ts). The locks are taken before the new
  * event ids are known, so a batch of repeats locks rows it will not change: repeats are rare,
@@ -159,11 +159,7 @@ export const applyBatch = async (
     const advancing = options.advance ? deletedLinked : [];
     // One lock statement for every identity touched, so the locks are taken in one sorted order.
     const touched = [...new Set([...unblocked, ...advancing])];
-    // The planner's costs for the statements that read by identity (the refresh, the
-    // executions' read), before them on the connection; a batch that touches none sends neither.
-    if (touched.length > 0) {
-      writes.push(favourKeyLookups(tx).execute(), lockIdentities(tx, touched).execute());
-    }
+    if (touched.length > 0) writes.push(lockIdentities(tx, touched).execute());
     if (unblocked.length > 0) writes.push(refreshDeletions(tx, unblocked).execute());
     if (options.advance && advancing.length > 0) {
       // One more round trip, only for a batch that deletes a linked resource: the plan needs

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { favourKeyLookups } from "./favour-key-lookups.js";
 
 /** First key of the two-key advisory lock that serialises work on one user identity. */
 const IDENTITY_LOCK_CLASS = 7313;
@@ -14,9 +15,17 @@ const IDENTITY_LOCK_CLASS = 7313;
  * identity's state makes the one that commits second see the first (every statement after the
  * lock takes a fresh snapshot). Row locks on `resources` are always taken before this lock, by
  * the projector and by links alike, so the lock order is the same everywhere.
+ *
+ * It also sets the planner's costs for the rest of the transaction (favour-key-lookups.ts):
+ * every statement that reads by identity (the refresh, the executions' read) runs under this
+ * lock, in the projector, the API's links and requests, and the executor alike.
  */
-export const lockIdentities = (tx: Tx, identityIds: string[]) =>
-  runPrepared(tx, lockIdentitiesStatement(identityIds));
+export const lockIdentities = (tx: Tx, identityIds: string[]) => {
+  // Sent at once, so it goes before the lock on the connection, whenever the lock is sent. Not
+  // awaited: in a transaction, postgres.js holds its failure for the statements after it.
+  void favourKeyLookups(tx).execute();
+  return runPrepared(tx, lockIdentitiesStatement(identityIds));
+};
 
 /** lockIdentities' statement, apart so a test can EXPLAIN exactly what runs. */
 export const lockIdentitiesStatement = (identityIds: string[]) => {

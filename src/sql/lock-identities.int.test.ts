@@ -1,0 +1,34 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { lockIdentities } from "./lock-identities.js";
+
+/**
+ * The identity lock brings the planner's costs (favour-key-lookups.ts) to every transaction
+ * that takes it, the API's and the executor's as well as the projector's, and to no other.
+ */
+describe("lockIdentities", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase({ max: 1 });
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const cost = async (query: { unsafe: TestDatabase["sql"]["unsafe"] }) =>
+    ((await query.unsafe("show random_page_cost")) as { random_page_cost: string }[])[0]
+      ?.random_page_cost;
+
+  it("plans the rest of its transaction for key lookups, and only that transaction", async () => {
+    const before = await cost(database.sql);
+    expect(before).not.toBe("1.1");
+    const inside = await database.sql.begin(async (tx) => {
+      await lockIdentities(tx, [randomUUID(), randomUUID()]);
+      return cost(tx);
+    });
+    expect(inside).toBe("1.1");
+    // The same connection (max: 1), after the commit: SET LOCAL ended with it.
+    expect(await cost(database.sql)).toBe(before);
+  });
+});
