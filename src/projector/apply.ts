@@ -101,17 +101,17 @@ export type BatchResult = {
  * pending deletions of the identities whose blockers changed up to date and notify their
  * waiters. Either all of it commits or none of it does.
  *
- * Prepared statements in three round trips: BEGIN; then the event record and the row locks of
- * every resource the batch names, sent together; then the writes, the identity locks (with the
- * planner's costs, sql/favour-key-lookups.ts), the refresh and COMMIT, sent together. A batch
- * that deletes a linked resource, with SEAM_API_KEY,
- * takes one round trip more to read the identities' running executions, and one more to write
- * their plans when there are any (execution/advance.ts). The locks are taken before the new
- * event ids are known, so a batch of repeats locks rows it will not change: repeats are rare,
- * and a round trip per batch is not. COMMIT of a transaction in which a statement failed rolls back without an
- * error of its own, so the writes' answers, awaited after it, are what say whether the batch
- * committed. (BEGIN could join the first flight on a reserved connection, but postgres.js 3.4
- * puts a reserved connection that died back in its pool, where the next query on it hangs.)
+ * Prepared statements in two round trips: BEGIN with the event record and the row locks of
+ * every resource the batch names, sent together (postgres.js is patched to send a transaction's
+ * first statements behind BEGIN: patches/postgres+3.4.9.patch); then the writes, the identity
+ * locks (with the planner's costs, sql/favour-key-lookups.ts), the refresh and COMMIT, sent
+ * together. A batch that deletes a linked resource, with SEAM_API_KEY, takes one round trip
+ * more to read the identities' running executions, and one more to write their plans when
+ * there are any (execution/advance.ts). The locks are taken before the new event ids are
+ * known, so a batch of repeats locks rows it will not change: repeats are rare, and a round
+ * trip per batch is not. COMMIT of a transaction in which a statement failed rolls back
+ * without an error of its own, so the writes' answers, awaited after it, are what say whether
+ * the batch committed.
  */
 export const applyBatch = async (
   db: Db,
