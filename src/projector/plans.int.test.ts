@@ -73,8 +73,8 @@ describe("projection statements on filled tables", () => {
     await database?.drop();
   });
 
-  // With the projector's planner costs, every statement; with Postgres's defaults, those that
-  // must not depend on them (the refresh does: sql/favour-key-lookups.ts).
+  // With the identity lock's planner costs, every statement; with Postgres's defaults, those
+  // that also run without the lock (the refresh depends on the costs: sql/favour-key-lookups.ts).
   it.each([
     ["custom", "the projector's costs"],
     ["generic", "the projector's costs"],
@@ -102,20 +102,22 @@ describe("projection statements on filled tables", () => {
       ["the event record", recordEventsStatement(rows)],
       ["the resource locks", lockResourcesStatement(keys)],
       ["the resource writes", writeResourcesStatement(writes)],
+      // At both costs: it runs in identity-locked transactions (a deletion request's answer)
+      // and on the pool (GET, and the waiters' read after a wake), on the same connections.
+      ["the readiness read", readinessStatement(identities)],
     ];
     if (projectorCosts) {
-      // The readiness side: the identity locks, the refresh and its NOTIFY, the executions'
-      // read, and the readiness read after a wake.
+      // The rest of the readiness side, which runs only under the identity locks: the locks,
+      // the refresh and its NOTIFY, the executions' read.
       statements.push(
         ["the identity locks", lockIdentitiesStatement(identities)],
         ["the refresh", refreshDeletionsStatement(identities)],
         ["the executions' read", runningExecutionsStatement(identities)],
-        ["the readiness read", readinessStatement(identities)],
       );
     }
     await database.sql
       .begin(async (tx) => {
-        // As applyBatch's transaction does.
+        // As every identity-locked transaction does (sql/lock-identities.ts).
         if (projectorCosts) await favourKeyLookups(tx);
         for (const [name, statement] of statements) {
           const plan = await explainPlan(tx, statement, { generic: mode === "generic" });

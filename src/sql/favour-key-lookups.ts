@@ -11,7 +11,7 @@ import { runPrepared, type Tx } from "../db/client.js";
  * SET LOCAL, sent with the identity locks (lock-identities.ts), not a startup parameter of the
  * pool: PgBouncer refuses a connection that sends one it does not know, and docs/operations.md
  * puts it in front of Postgres. Sent with the statements it is for, so it costs no round trip.
- * In every transaction that reads by identity, not only the projector's: a prepared
+ * In every transaction that takes an identity lock, not only the projector's: a prepared
  * statement's generic plan is made once, under the costs of the run that made it, and kept.
  */
 export const favourKeyLookups = (tx: Tx) => runPrepared(tx, sql`set local random_page_cost = 1.1`);

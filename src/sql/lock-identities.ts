@@ -16,9 +16,11 @@ const IDENTITY_LOCK_CLASS = 7313;
  * lock takes a fresh snapshot). Row locks on `resources` are always taken before this lock, by
  * the projector and by links alike, so the lock order is the same everywhere.
  *
- * It also sets the planner's costs for the rest of the transaction (favour-key-lookups.ts):
- * every statement that reads by identity (the refresh, the executions' read) runs under this
- * lock, in the projector, the API's links and requests, and the executor alike.
+ * It also sets the planner's costs for the rest of the transaction (favour-key-lookups.ts).
+ * The refresh and the executions' read run only under this lock (in the projector, the API's
+ * links and requests, and the executor), so they are always planned at those costs. The
+ * readiness read runs both under it and on the pool; the plan test holds it to key lookups
+ * at either cost (projector/plans.int.test.ts).
  */
 export const lockIdentities = (tx: Tx, identityIds: string[]) => {
   // Sent at once, so it goes before the lock on the connection, whenever the lock is sent. Not

@@ -22,6 +22,12 @@ export type ReadinessRow = {
  * linked to it whose deletion has not been projected, and its deletion request and its execution. One statement,
  * so blockers and deletion come from one snapshot (they agree: both are written under the
  * identity lock). Apart, so a test can EXPLAIN exactly what runs.
+ *
+ * The deletion and the execution are looked up per id (a lateral subquery; its `limit 1`, on a
+ * key that holds one row anyway, keeps the planner from flattening it into a join). As plain
+ * joins, at Postgres's default costs (the pool's reads: GET, and the waiters' read after a
+ * wake), 50 ids among 10,000 deletion requests were read by hashing both whole tables (6.7
+ * ms); this read runs on every wake.
  */
 export const readinessStatement = (identityIds: string[]) => sql`
     select i.id::text as user_identity_id,
@@ -37,8 +43,10 @@ export const readinessStatement = (identityIds: string[]) => sql`
            ${isoUtc("e.finished_at")} as finished_at,
            e.error_code, e.error_message
     from unnest(${arrayParam(identityIds)}::uuid[]) as i(id)
-    left join pending_deletions d on d.user_identity_id = i.id
-    left join executions e on e.user_identity_id = i.id`;
+    left join lateral (select * from pending_deletions p
+                       where p.user_identity_id = i.id limit 1) d on true
+    left join lateral (select * from executions x
+                       where x.user_identity_id = i.id limit 1) e on true`;
 
 export const selectReadiness = (db: Db | Tx, identityIds: string[]) =>
   runPrepared<ReadinessRow>(db, readinessStatement(identityIds));
