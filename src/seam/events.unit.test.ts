@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { buildLoneDeletionEvent } from "../../sim/events.js";
 import { checkSeamEvent } from "./events.js";
 
@@ -33,5 +34,20 @@ describe("checkSeamEvent's datetime checks, with zod's RegExp built once per che
     expect(bad).toEqual({ ok: false, error: expect.stringContaining("created_at") });
     expect(bad).toEqual({ ok: false, error: expect.not.stringContaining("occurred_at") });
     expect(checkSeamEvent(valid)).toMatchObject({ ok: true });
+  });
+
+  // Seam's schemas all use plain .datetime(), so a cache that held one check to another's RegExp
+  // would pass the tests above; checks with different options tell it.
+  it("holds each datetime check to its own options, interleaved on the same input", () => {
+    const plain = z.string().datetime();
+    const offset = z.string().datetime({ offset: true });
+    const millis = z.string().datetime({ precision: 3 });
+    for (let i = 0; i < 3; i += 1) {
+      expect(plain.safeParse("2026-12-01T00:00:00+02:00").success).toBe(false);
+      expect(offset.safeParse("2026-12-01T00:00:00+02:00").success).toBe(true);
+      expect(millis.safeParse("2026-12-01T00:00:00Z").success).toBe(false);
+      expect(plain.safeParse("2026-12-01T00:00:00Z").success).toBe(true);
+      expect(millis.safeParse("2026-12-01T00:00:00.000Z").success).toBe(true);
+    }
   });
 });

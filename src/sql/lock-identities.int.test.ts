@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { pipeline } from "../db/client.js";
 import { lockIdentities } from "./lock-identities.js";
 
 /**
@@ -30,5 +31,12 @@ describe("lockIdentities", () => {
     expect(inside).toBe("1.1");
     // The same connection (max: 1), after the commit: SET LOCAL ended with it.
     expect(await cost(database.sql)).toBe(before);
+  });
+
+  it("sets them ahead of the lock when the lock is sent with other statements", async () => {
+    const [, shown] = await database.sql.begin((tx) =>
+      pipeline([lockIdentities(tx, [randomUUID()]), cost(tx)]),
+    );
+    expect(shown).toBe("1.1");
   });
 });
