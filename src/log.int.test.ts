@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../test/helpers/postgres.js";
+import { useTestDatabase } from "../test/helpers/postgres.js";
 import { createLogger } from "./log.js";
 
 /**
@@ -11,16 +11,10 @@ import { createLogger } from "./log.js";
  * copied them onto the log line. Only type, message, code, stack and cause are logged.
  */
 describe("the err serializer, with a real postgres.js error", () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase({ max: 1 });
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const testDatabase = useTestDatabase({ max: 1 });
 
   it("logs neither the statement nor its parameters, and keeps the cause", async () => {
-    const sql = postgres(database.url, { max: 1, debug: () => {}, onnotice: () => {} });
+    const sql = postgres(testDatabase().url, { max: 1, debug: () => {}, onnotice: () => {} });
     const secret = `secret-parameter-${randomUUID()}`;
     let failure: unknown;
     try {

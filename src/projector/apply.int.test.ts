@@ -1,11 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  beforeUpdate,
-  createTestDatabase,
-  failDeletionWrite,
-  type TestDatabase,
-} from "../../test/helpers/postgres.js";
+import { beforeUpdate, failDeletionWrite, useTestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
 import { isConnectionError } from "../db/client.js";
 import { requestDeletion, startExecution } from "../readiness/deletion.js";
@@ -19,18 +14,12 @@ import { classifyJob } from "./classify.js";
  * answers COMMIT of a failed transaction with a silent ROLLBACK) and leave nothing behind.
  */
 describe("applyBatch", () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const testDatabase = useTestDatabase();
 
   const classified = (event: Record<string, unknown>) => classifyJob(replayJob(event));
 
   const eventCount = async (ids: string[]) => {
-    const [row] = await database.sql<{ count: number }[]>`
+    const [row] = await testDatabase().sql<{ count: number }[]>`
       select count(*)::int as count from events where event_id = any(${ids})`;
     return row?.count;
   };
@@ -38,19 +27,19 @@ describe("applyBatch", () => {
   it("projects a batch in one commit and tells duplicates apart", async () => {
     const identity = randomUUID();
     const phones = [randomUUID(), randomUUID()];
-    await requestDeletion(database.db, identity, { phone_ids: phones });
+    await requestDeletion(testDatabase().db, identity, { phone_ids: phones });
     const events = phones.map((id) => deletionEvent("phone", id));
     const batch = [...events, events[0] as Record<string, unknown>].map(classified);
 
-    expect((await applyBatch(database.db, batch)).results.map((r) => r.kind)).toEqual([
+    expect((await applyBatch(testDatabase().db, batch)).results.map((r) => r.kind)).toEqual([
       "projected",
       "projected",
       "duplicate",
     ]);
-    const readiness = await readOneReadiness(database.db, identity);
+    const readiness = await readOneReadiness(testDatabase().db, identity);
     expect(readiness).toMatchObject({ ready: true, deletion: { status: "ready" } });
     // Again, as a redelivery after a crash: all duplicates, nothing changes.
-    expect((await applyBatch(database.db, batch)).results.map((r) => r.kind)).toEqual([
+    expect((await applyBatch(testDatabase().db, batch)).results.map((r) => r.kind)).toEqual([
       "duplicate",
       "duplicate",
       "duplicate",
@@ -60,45 +49,45 @@ describe("applyBatch", () => {
   it("fails the whole batch, and commits nothing, when a write of the second flight fails", async () => {
     const identity = randomUUID();
     const phones = [randomUUID(), randomUUID()];
-    await requestDeletion(database.db, identity, { phone_ids: phones });
+    await requestDeletion(testDatabase().db, identity, { phone_ids: phones });
     // Only the resource update (second flight) fails: the event record and row locks succeed.
-    const undo = await failDeletionWrite(database.sql, phones[1] as string, "raise");
+    const undo = await failDeletionWrite(testDatabase().sql, phones[1] as string, "raise");
     const events = phones.map((id) => deletionEvent("phone", id));
     try {
-      await expect(applyBatch(database.db, events.map(classified))).rejects.toThrow(
+      await expect(applyBatch(testDatabase().db, events.map(classified))).rejects.toThrow(
         /test refused the write/,
       );
     } finally {
       await undo();
     }
     expect(await eventCount(events.map((e) => String(e.event_id)))).toBe(0);
-    const readiness = await readOneReadiness(database.db, identity);
+    const readiness = await readOneReadiness(testDatabase().db, identity);
     expect(readiness.blockers).toHaveLength(2);
     expect(readiness.deletion?.status).toBe("pending");
 
     // The retry, once the fault is gone, projects both: they were not recorded as seen.
     expect(
-      (await applyBatch(database.db, events.map(classified))).results.map((r) => r.kind),
+      (await applyBatch(testDatabase().db, events.map(classified))).results.map((r) => r.kind),
     ).toEqual(["projected", "projected"]);
-    expect((await readOneReadiness(database.db, identity)).ready).toBe(true);
+    expect((await readOneReadiness(testDatabase().db, identity)).ready).toBe(true);
   });
 
   // A hang here (a write never sent, awaited for ever) ends at the test's timeout.
   it("fails with a connection error when the connection dies in the second flight", async () => {
     const identity = randomUUID();
     const phone = randomUUID();
-    await requestDeletion(database.db, identity, { phone_ids: [phone] });
-    const undo = await failDeletionWrite(database.sql, phone, "terminate");
+    await requestDeletion(testDatabase().db, identity, { phone_ids: [phone] });
+    const undo = await failDeletionWrite(testDatabase().sql, phone, "terminate");
     const event = deletionEvent("phone", phone);
     try {
-      await expect(applyBatch(database.db, [classified(event)])).rejects.toSatisfy(
+      await expect(applyBatch(testDatabase().db, [classified(event)])).rejects.toSatisfy(
         isConnectionError,
       );
     } finally {
       await undo();
     }
     expect(await eventCount([String(event.event_id)])).toBe(0);
-    expect((await readOneReadiness(database.db, identity)).ready).toBe(false);
+    expect((await readOneReadiness(testDatabase().db, identity)).ready).toBe(false);
   });
   // With SEAM_API_KEY, the batch advances executions in its transaction: a plan write that
   // fails must fail the batch and leave the event unrecorded, so that its retry advances them.
@@ -106,26 +95,26 @@ describe("applyBatch", () => {
     const identity = randomUUID();
     const phone = randomUUID();
     const advance = { eventTimeoutMs: 60_000 };
-    await startExecution(database.db, identity, { phone_ids: [phone] }, "stepwise", advance);
+    await startExecution(testDatabase().db, identity, { phone_ids: [phone] }, "stepwise", advance);
     const undo = await beforeUpdate(
-      database.sql,
+      testDatabase().sql,
       "executions",
       "raise exception 'test refused the plan write';",
     );
     const event = deletionEvent("phone", phone);
     try {
-      await expect(applyBatch(database.db, [classified(event)], { advance })).rejects.toThrow(
+      await expect(applyBatch(testDatabase().db, [classified(event)], { advance })).rejects.toThrow(
         /test refused the plan write/,
       );
     } finally {
       await undo();
     }
     expect(await eventCount([String(event.event_id)])).toBe(0);
-    expect((await readOneReadiness(database.db, identity)).deletion?.execution?.step).toBe(
+    expect((await readOneReadiness(testDatabase().db, identity)).deletion?.execution?.step).toBe(
       "phones",
     );
     // Once the fault is gone, the same event moves the execution on.
-    const retried = await applyBatch(database.db, [classified(event)], { advance });
+    const retried = await applyBatch(testDatabase().db, [classified(event)], { advance });
     expect(retried.results.map((r) => r.kind)).toEqual(["projected"]);
     expect(retried.followUps[0]?.step).toBe("user_identity");
   });

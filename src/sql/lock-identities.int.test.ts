@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
+import { type TestDatabase, useTestDatabase } from "../../test/helpers/postgres.js";
 import { pipeline } from "../db/client.js";
 import { lockIdentities } from "./lock-identities.js";
 
@@ -9,32 +9,26 @@ import { lockIdentities } from "./lock-identities.js";
  * that takes it, the API's and the executor's as well as the projector's, and to no other.
  */
 describe("lockIdentities", () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase({ max: 1 });
-  });
-  afterAll(async () => {
-    await database?.drop();
-  });
+  const testDatabase = useTestDatabase({ max: 1 });
 
   const cost = async (query: { unsafe: TestDatabase["sql"]["unsafe"] }) =>
     ((await query.unsafe("show random_page_cost")) as { random_page_cost: string }[])[0]
       ?.random_page_cost;
 
   it("plans the rest of its transaction for key lookups, and only that transaction", async () => {
-    const before = await cost(database.sql);
+    const before = await cost(testDatabase().sql);
     expect(before).not.toBe("1.1");
-    const inside = await database.sql.begin(async (tx) => {
+    const inside = await testDatabase().sql.begin(async (tx) => {
       await lockIdentities(tx, [randomUUID(), randomUUID()]);
       return cost(tx);
     });
     expect(inside).toBe("1.1");
     // The same connection (max: 1), after the commit: SET LOCAL ended with it.
-    expect(await cost(database.sql)).toBe(before);
+    expect(await cost(testDatabase().sql)).toBe(before);
   });
 
   it("sets them ahead of the lock when the lock is sent with other statements", async () => {
-    const [, shown] = await database.sql.begin((tx) =>
+    const [, shown] = await testDatabase().sql.begin((tx) =>
       pipeline([lockIdentities(tx, [randomUUID()]), cost(tx)]),
     );
     expect(shown).toBe("1.1");

@@ -7,7 +7,7 @@ import path from "node:path";
 import type { SQL } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createPool, type Db, type Sql } from "../../src/db/client.js";
 import { freePort, type ServerChild, spawnChild, startServerChild } from "./process.js";
 
@@ -55,6 +55,24 @@ export const createTestDatabase = async (options: { max?: number } = {}): Promis
         await dropper.end();
       }
     },
+  };
+};
+
+/**
+ * A test file's own database for its whole run: created before its tests, dropped after them.
+ * Returns a getter, since the database exists only once `beforeAll` has run.
+ */
+export const useTestDatabase = (options: { max?: number } = {}): (() => TestDatabase) => {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(options);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  return () => {
+    if (database === undefined) throw new Error("the test database is made in beforeAll");
+    return database;
   };
 };
 
