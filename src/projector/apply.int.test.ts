@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { beforeUpdate, failDeletionWrite, useTestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
 import { isConnectionError } from "../db/client.js";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type TestDatabase, useTestDatabase } from "../../test/helpers/postgres.js";
 import { pipeline } from "../db/client.js";
 import { lockIdentities } from "./lock-identities.js";
