@@ -45,11 +45,12 @@ export class Waiter extends Held {
    * passes; returns the newest state delivered since the last call, if any. Waiting is a timer
    * and a callback: nothing is read from the database here.
    */
-  async next(signal: AbortSignal, timeoutMs: number): Promise<Readiness | undefined> {
-    await this.sleep(this.#unseen, signal, timeoutMs);
-    if (!this.#unseen) return undefined;
-    this.#unseen = false;
-    return this.#latest;
+  next(signal: AbortSignal, timeoutMs: number): Promise<Readiness | undefined> {
+    return this.sleep(this.#unseen, signal, timeoutMs).then(() => {
+      if (!this.#unseen) return undefined;
+      this.#unseen = false;
+      return this.#latest;
+    });
   }
 }
 

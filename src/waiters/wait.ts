@@ -60,14 +60,17 @@ export const followWait = async (
   const clock = waiter.clock;
   const deadline = clock.now() + options.timeoutMs;
   let current = first;
-  let shown = JSON.stringify(first);
+  // Only a follower told of changes (SSE) compares states: a long-poll answers with the last
+  // one, and its text, about 400 bytes, would be held for each of thousands of long-polls.
+  let shown = options.onChange === undefined ? undefined : JSON.stringify(first);
   const take = async (update: Readiness | undefined) => {
     if (update === undefined) return false;
     current = update;
+    if (options.onChange === undefined) return true;
     const text = JSON.stringify(update);
     if (text === shown) return false;
     shown = text;
-    await options.onChange?.(update);
+    await options.onChange(update);
     return true;
   };
   while (!settled(current) && !waiter.ended && !options.signal.aborted) {
