@@ -27,6 +27,7 @@ const BENCH_SERVERS = {
   "bare-project": "bench/servers/bare-project.ts",
   "statement-counter": "bench/servers/statement-counter.ts",
   "bare-relay": "bench/servers/bare-relay.ts",
+  "bare-hold": "bench/servers/bare-hold.ts",
 } as const;
 
 export const buildAll = async () => {

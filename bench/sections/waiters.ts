@@ -5,6 +5,7 @@ import { type Child, rssMb, sleep, until } from "../lib/processes.js";
 import {
   DATABASE_URL,
   dropPrefix,
+  type LoadProcess,
   profileArgs,
   type Service,
   startBenchServer,
@@ -40,6 +41,37 @@ const statementsOf = (counter: Child) =>
   );
 
 /**
+ * Reads the resident memory of `service` idle, then has `holder` open a waiter on it for each
+ * identity; returns the idle reading (MB).
+ */
+const holdFromIdle = async (
+  holder: LoadProcess,
+  service: Service,
+  identities: { id: string }[],
+  mode: "poll" | "sse",
+) => {
+  await sleep(500);
+  const rssIdleMb = rssMb(service.child.pid);
+  await holder.call("hold", {
+    baseUrl: service.url,
+    ids: identities.map((identity) => identity.id),
+    token: BENCH_TOKEN,
+    mode,
+  });
+  return rssIdleMb;
+};
+
+/** The most resident memory `pid` reaches over the idle window, read every 500 ms. */
+const peakRssOverIdleWindow = async (pid: number) => {
+  let peak = 0;
+  for (let waited = 0; waited < IDLE_SECONDS * 1000; waited += 500) {
+    await sleep(500);
+    peak = Math.max(peak, rssMb(pid));
+  }
+  return peak;
+};
+
+/**
  * WAITERS waiters (long-polls or SSE streams, one phone each) held by one load process, an idle
  * window, then the WAITERS events that make them all ready, sent by another load process as
  * fast as SENDER_CONNECTIONS connections go. `start` gets a database URL that passes through a
@@ -64,14 +96,7 @@ const measure = async (
     startLoad("waiters-holder"),
   ]);
   try {
-    await sleep(500);
-    const rssIdleMb = rssMb(api.child.pid);
-    await holder.call("hold", {
-      baseUrl: api.url,
-      ids: identities.map((identity) => identity.id),
-      token: BENCH_TOKEN,
-      mode,
-    });
+    const rssIdleMb = await holdFromIdle(holder, api, identities, mode);
     // Each waiter reads its state once as it registers; wait until those reads are over.
     let last = -1;
     await until(
@@ -85,11 +110,7 @@ const measure = async (
       { timeoutMs: 120_000, intervalMs: 1, message: "every waiter's first read" },
     );
     const statementsBefore = statementsOf(counter.child);
-    let rssWaitingMb = 0;
-    for (let waited = 0; waited < IDLE_SECONDS * 1000; waited += 500) {
-      await sleep(500);
-      rssWaitingMb = Math.max(rssWaitingMb, rssMb(api.child.pid));
-    }
+    const rssWaitingMb = await peakRssOverIdleWindow(api.child.pid);
     await sleep(200); // the counter's last report covers the whole window
     const idleStatements = statementsOf(counter.child) - statementsBefore;
 
@@ -123,6 +144,34 @@ const measure = async (
   }
 };
 
+type FloorRound = { rssIdleMb: number; rssWaitingMb: number; kbPerWaiter: number };
+
+/**
+ * The memory floor (bench/servers/bare-hold.ts): Node's HTTP server keeping the same WAITERS
+ * long-polls, held by the same load process, measured over the same idle window.
+ */
+const measureFloor = async (): Promise<FloorRound> => {
+  const identities = makeIdentities(WAITERS, ["phone"]);
+  const floor = await startBenchServer("bare-hold", {});
+  const holder = await startLoad("waiters-holder");
+  try {
+    const rssIdleMb = await holdFromIdle(holder, floor, identities, "poll");
+    await until(() => floor.child.output().includes(`held ${WAITERS}\n`), {
+      timeoutMs: 60_000,
+      message: "the floor holding every long-poll",
+    });
+    const rssWaitingMb = await peakRssOverIdleWindow(floor.child.pid);
+    return {
+      rssIdleMb,
+      rssWaitingMb,
+      kbPerWaiter: Math.round(((rssWaitingMb - rssIdleMb) * 1024) / WAITERS),
+    };
+  } finally {
+    await holder.call("release").catch(() => {});
+    await stopAll(holder, floor);
+  }
+};
+
 const describe = (name: string, r: Round) =>
   `  ${name.padEnd(30)} RSS ${r.rssIdleMb} → ${r.rssWaitingMb} MB (${r.kbPerWaiter} KB a waiter)  statements while waiting ${r.idleStatements}  last 202 → last answer ${r.afterLast202Ms} ms  first sent → last answer ${r.firstSentToLastAnswerMs} ms  failures ${r.failures}  sender CPU ${r.senderCpu}%`;
 
@@ -134,8 +183,14 @@ const describe = (name: string, r: Round) =>
  */
 export const benchWaiters = async (rounds: number): Promise<Record<string, Figure>> => {
   const results = { baseline: [] as Round[], poll: [] as Round[], sse: [] as Round[] };
+  const floors: FloorRound[] = [];
   for (let round = 1; round <= rounds; round += 1) {
     progress(`waiters: round ${round} of ${rounds}, ${WAITERS} waiters`);
+    const floor = await measureFloor();
+    floors.push(floor);
+    progress(
+      `  ${"memory floor, long-polls".padEnd(30)} RSS ${floor.rssIdleMb} → ${floor.rssWaitingMb} MB (${floor.kbPerWaiter} KB a waiter)`,
+    );
     for (const entry of ["baseline", "poll", "sse"] as const) {
       const prefix = `bench-waiters-${randomBytes(4).toString("hex")}`;
       const result = await measure(entry === "sse" ? "sse" : "poll", async (countedUrl) => {
@@ -169,6 +224,8 @@ export const benchWaiters = async (rounds: number): Promise<Record<string, Figur
     }
   }
   const baselineIs = "the baseline pipeline holding the same long-polls (not a ceiling)";
+  const floorIs =
+    "the memory floor: Node's HTTP server keeping the same long-polls by identity, nothing else (bench/servers/bare-hold.ts)";
   return {
     waiters_rss_mb: figure({
       unit: `MB resident, API process holding ${WAITERS} long-polls`,
@@ -181,6 +238,17 @@ export const benchWaiters = async (rounds: number): Promise<Record<string, Figur
       unit: "KB of resident memory a long-poll adds",
       ours: pick(results.poll, "kbPerWaiter"),
       baseline: { values: pick(results.baseline, "kbPerWaiter"), is: baselineIs },
+    }),
+    waiters_rss_mb_of_floor: figure({
+      unit: `MB resident, API process holding ${WAITERS} long-polls, against the memory floor: what the service keeps beyond Node's HTTP server`,
+      ours: pick(results.poll, "rssWaitingMb"),
+      ceiling: { values: pick(floors, "rssWaitingMb"), is: floorIs },
+      note: `the floor idle before the waiters: ${pick(floors, "rssIdleMb").join("/")} MB by round`,
+    }),
+    waiters_kb_per_long_poll_of_floor: figure({
+      unit: "KB of resident memory a long-poll adds, against what one adds to the memory floor",
+      ours: pick(results.poll, "kbPerWaiter"),
+      ceiling: { values: pick(floors, "kbPerWaiter"), is: floorIs },
     }),
     waiters_sse_rss_mb: figure({
       unit: `MB resident, API process holding ${WAITERS} SSE streams`,
