@@ -12,12 +12,6 @@ export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379"
 
 const OUT_DIR = path.join(ROOT, "bench/.build");
 
-/**
- * What the bench runs: seam-projector's production build (`npm run build`, run as
- * `node dist/main.js`, as the image runs it; BENCH_MAIN names another build, to measure a
- * before and an after), and the bench's own servers and load generator, bundled by esbuild
- * (tsx's own compiler) so that they too run on plain `node`.
- */
 /** The bench's own servers (ceilings and baselines), each built to OUT_DIR/<name>.mjs. */
 const BENCH_SERVERS = {
   "bare-route": "bench/servers/bare-route.ts",
@@ -30,6 +24,12 @@ const BENCH_SERVERS = {
   "bare-hold": "bench/servers/bare-hold.ts",
 } as const;
 
+/**
+ * What the bench runs: seam-projector's production build (`npm run build`, run as
+ * `node dist/main.js`, as the image runs it; BENCH_MAIN names another build, to measure a
+ * before and an after), and the bench's own servers and load generator, bundled by esbuild
+ * (tsx's own compiler) so that they too run on plain `node`.
+ */
 export const buildAll = async () => {
   if (process.env.BENCH_MAIN === undefined) {
     const built = spawnSync("npm", ["run", "-s", "build"], { cwd: ROOT, stdio: "inherit" });

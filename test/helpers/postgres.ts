@@ -188,8 +188,10 @@ export const beforeUpdate = async (
 const literal = (value: unknown): string => {
   if (value === null || value === undefined) return "null";
   if (Array.isArray(value)) return `array[${value.map(literal).join(", ")}]`;
-  if (typeof value === "number") return String(value);
-  return `'${String(value).replaceAll("'", "''")}'`;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "string") return `'${value.replaceAll("'", "''")}'`;
+  // An object would become '[object Object]' and EXPLAIN another statement than the one run.
+  throw new Error(`explainPlan cannot write a ${typeof value} parameter as a literal`);
 };
 
 const planDialect = new PgDialect();
