@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { queuedEventSources } from "../shared/resources.js";
+import { sha256Hex } from "../util/sha256.js";
 
 /** The one queue of this service: verified Seam events waiting to be projected. */
 export const EVENTS_QUEUE = "seam-events";
@@ -21,9 +21,7 @@ const SAFE_JOB_ID = /^[A-Za-z0-9_.-]{1,200}$/;
  * so anything else is hashed into a safe id.
  */
 export const jobIdFor = (eventId: string): string =>
-  SAFE_JOB_ID.test(eventId) && !/^\d+$/.test(eventId)
-    ? eventId
-    : `sha256-${createHash("sha256").update(eventId).digest("hex")}`;
+  SAFE_JOB_ID.test(eventId) && !/^\d+$/.test(eventId) ? eventId : `sha256-${sha256Hex(eventId)}`;
 
 export const createEventsQueue = (connection: Redis, prefix: string): EventsQueue =>
   new Queue<EventJob>(EVENTS_QUEUE, {
