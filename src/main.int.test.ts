@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createHarness, type Service } from "../test/helpers/harness.js";
 import { adminSql, createTestDatabase, databaseUrl } from "../test/helpers/postgres.js";
 import { TEST_TOKEN } from "../test/helpers/readiness.js";
-import { startTcpProxy } from "../test/helpers/tcp-proxy.js";
+import { proxyUrl } from "../test/helpers/tcp-proxy.js";
 import { waitFor } from "../test/helpers/wait-for.js";
 import type { Role } from "./config.js";
 
@@ -108,11 +108,8 @@ describe("no 500 while starting or while Postgres is away (CONTRACT §2, §5)", 
 
   it("answers /v1 with 503 and Retry-After while Postgres is unreachable, and serves again after", async () => {
     const database = await createTestDatabase({ max: 1 });
-    const target = new URL(database.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const services = await servicesOn(viaProxy.toString());
+    const { proxy, url: viaProxy } = await proxyUrl(database.url);
+    const services = await servicesOn(viaProxy);
     try {
       const api = await services.start("api");
       await waitFor(async () => (await readyz(api)).status === 200, { timeoutMs: 20_000 });

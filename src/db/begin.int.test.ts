@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../test/helpers/postgres.js";
-import { startTcpProxy } from "../../test/helpers/tcp-proxy.js";
+import { proxyUrl } from "../../test/helpers/tcp-proxy.js";
 import { createPool, type Db, pipeline } from "./client.js";
 
 /** BEGIN as postgres.js writes it: a simple-protocol Query message. */
@@ -12,21 +12,18 @@ const BEGIN_MESSAGE = "Q\0\0\0\nbegin\0";
  */
 describe("a transaction's first round trip", () => {
   const testDatabase = useTestDatabase();
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let proxy: Awaited<ReturnType<typeof proxyUrl>>["proxy"];
   let db: Db;
   const written: string[] = [];
   /** The client's write that carried BEGIN. */
   const beginFlight = () => written.find((chunk) => chunk.includes(BEGIN_MESSAGE));
 
   beforeAll(async () => {
-    const url = new URL(testDatabase().url);
-    proxy = await startTcpProxy(
-      { host: url.hostname, port: Number(url.port || 5432) },
-      { observeClient: () => (chunk) => void written.push(chunk.toString("latin1")) },
-    );
-    url.hostname = "127.0.0.1";
-    url.port = String(proxy.port);
-    db = createPool(url.toString(), { max: 1, applicationName: "first-flight-test" });
+    const proxied = await proxyUrl(testDatabase().url, {
+      observeClient: () => (chunk) => void written.push(chunk.toString("latin1")),
+    });
+    proxy = proxied.proxy;
+    db = createPool(proxied.url, { max: 1, applicationName: "first-flight-test" });
     await db`create table flight_probe (id int primary key)`;
   });
   afterAll(async () => {

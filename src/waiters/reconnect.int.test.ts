@@ -4,7 +4,7 @@ import { createHarness } from "../../test/helpers/harness.js";
 import { createTestDatabase, type TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, followEvents, readEvents } from "../../test/helpers/readiness.js";
 import { dropPrefix, testPrefix } from "../../test/helpers/redis.js";
-import { startTcpProxy } from "../../test/helpers/tcp-proxy.js";
+import { proxyUrl } from "../../test/helpers/tcp-proxy.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 
 describe("waiters across a lost connection and a shutdown", () => {
@@ -17,12 +17,9 @@ describe("waiters across a lost connection and a shutdown", () => {
 
   it("re-checks every waiter after the listener reconnects, so a notification lost meanwhile still wakes them", async () => {
     database = await createTestDatabase({ max: 2 });
-    const target = new URL(database.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(database.url);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxyUrl(database.url);
     // The API process reaches Postgres through the proxy; the worker goes straight to it.
-    const apiSide = await createHarness({ database, databaseUrl: viaProxy.toString(), prefix });
+    const apiSide = await createHarness({ database, databaseUrl: viaProxy, prefix });
     const workerSide = await createHarness({ database, prefix, secret: apiSide.secret });
     try {
       const api = await apiSide.start({ role: "api" });

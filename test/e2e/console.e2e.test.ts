@@ -10,7 +10,7 @@ import { type Browser, openBrowser, watchPage } from "../helpers/browser.js";
 import { type Service, useHarness } from "../helpers/harness.js";
 import { ROOT } from "../helpers/process.js";
 import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
-import { startTcpProxy } from "../helpers/tcp-proxy.js";
+import { proxyUrl } from "../helpers/tcp-proxy.js";
 
 /**
  * The console (CONTRACT §9) in a real browser against the real service (in-process, its
@@ -302,8 +302,7 @@ describe("the console", () => {
 
   it("reconnects a dropped stream with Last-Event-ID and lists what it missed", async () => {
     service = await harness().start();
-    const target = new URL(service.url);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    const { proxy, url: viaProxy } = await proxyUrl(service.url);
     try {
       const page = await browser.context.newPage();
       const watched = watchPage(page);
@@ -311,7 +310,7 @@ describe("the console", () => {
       page.on("request", (request) => {
         if (request.url().endsWith("/v1/deletions/events")) streams.push(request.headers());
       });
-      await signIn(page, `http://127.0.0.1:${proxy.port}`);
+      await signIn(page, viaProxy);
       // The queue's counts come first on the stream, with an id: then there is one to send.
       await page.waitForFunction(() =>
         /^\d+$/.test(document.querySelector("#queue-waiting")?.textContent ?? ""),

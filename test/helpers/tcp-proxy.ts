@@ -63,3 +63,24 @@ export const startTcpProxy = async (
     close,
   };
 };
+
+/**
+ * A proxy in front of the server a URL names (its port, or Postgres's default), and the same
+ * URL through the proxy.
+ */
+export const proxyUrl = async (
+  url: string,
+  options: Parameters<typeof startTcpProxy>[1] = {},
+): Promise<{ proxy: Awaited<ReturnType<typeof startTcpProxy>>; url: string }> => {
+  const target = new URL(url);
+  const proxy = await startTcpProxy(
+    { host: target.hostname, port: Number(target.port || 5432) },
+    options,
+  );
+  const through = new URL(url);
+  through.hostname = "127.0.0.1";
+  through.port = String(proxy.port);
+  // URL adds a "/" to a bare origin; an origin stays one, so `${url}/path` still works.
+  const text = through.toString();
+  return { proxy, url: url.endsWith("/") || !text.endsWith("/") ? text : text.slice(0, -1) };
+};
