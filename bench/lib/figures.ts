@@ -81,12 +81,24 @@ export type FigureInput = {
   ours: number[];
   ceiling?: { values: number[]; is: string };
   baseline?: { values: number[]; is: string };
-  goal?: { text: string; met: (value: number, ratio: number | undefined) => boolean };
+  goal?: {
+    text: string;
+    met: (value: number, ratio: number | undefined) => boolean;
+    /** Judged on each round, not on the median: one round that misses it misses it. */
+    everyRound?: boolean;
+  };
   /** The generators' CPU share per round, for ours and for the ceiling. */
   generatorCpu?: number[];
   ceilingGeneratorCpu?: number[];
   note?: string;
 };
+
+/** The goal of a count of failures (or of statements that must not run): none, in any round. */
+export const NONE_IN_ANY_ROUND = {
+  text: "0 in every round",
+  met: (value: number) => value === 0,
+  everyRound: true,
+} as const;
 
 export const figure = (input: FigureInput): Figure => {
   const ours = spread(input.ours);
@@ -122,8 +134,13 @@ export const figure = (input: FigureInput): Figure => {
       baseline_is: input.baseline.is,
     });
   }
-  if (input.goal)
-    Object.assign(out, { goal: input.goal.text, met: input.goal.met(out.value, ratio) });
+  const goal = input.goal;
+  if (goal) {
+    const met = goal.everyRound
+      ? input.ours.every((value) => goal.met(value, undefined))
+      : goal.met(out.value, ratio);
+    Object.assign(out, { goal: goal.text, met });
+  }
   const generator = input.generatorCpu ? median(input.generatorCpu) : undefined;
   const ceilingGenerator = input.ceilingGeneratorCpu
     ? median(input.ceilingGeneratorCpu)

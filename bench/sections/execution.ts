@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { resetTables } from "../lib/events.js";
-import { type Figure, figure, percentile, progress } from "../lib/figures.js";
+import { type Figure, figure, NONE_IN_ANY_ROUND, percentile, progress } from "../lib/figures.js";
 import {
   DATABASE_URL,
   dropPrefix,
@@ -281,7 +281,7 @@ export const benchExecution = async (rounds: number): Promise<Record<string, Fig
     execution_step_wake_failures: figure({
       unit: "executions not completed, or whose interval could not be read",
       ours: ours.map((r) => r.failures),
-      goal: { text: "0", met: (value) => value === 0 },
+      goal: NONE_IN_ANY_ROUND,
     }),
     execution_seam_requests: figure({
       unit: `Seam requests per execution, every route, as the simulator counted them (ours includes its ${ours[0]?.lists ?? 5} discovery lists; the guide's loop does not list); deletes take ${DELETE_DELAY_MS.join("–")} ms to be reported, so the loop waits about a second per step: real deletes that take longer cost it one request more a second`,

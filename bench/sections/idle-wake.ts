@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { makeIdentities, seedIdentities } from "../lib/events.js";
-import { type Figure, figure, percentile, progress } from "../lib/figures.js";
+import { type Figure, figure, NONE_IN_ANY_ROUND, percentile, progress } from "../lib/figures.js";
 import { sleep } from "../lib/processes.js";
 import {
   DATABASE_URL,
@@ -148,7 +148,7 @@ export const benchIdleWake = async (rounds: number): Promise<Record<string, Figu
     idle_wake_failures: figure({
       unit: "wakes not answered ready",
       ours: ours.map((r) => r.failures),
-      goal: { text: "0", met: (value) => value === 0 },
+      goal: NONE_IN_ANY_ROUND,
     }),
   };
 };

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { type Figure, figure, pick, progress } from "../lib/figures.js";
+import { type Figure, figure, NONE_IN_ANY_ROUND, pick, progress } from "../lib/figures.js";
 import {
   dropPrefix,
   type LoadProcess,
@@ -135,7 +135,7 @@ export const benchIngest = async (rounds: number): Promise<Record<string, Figure
     [`ingest_failed${label}`]: figure({
       unit: "non-202 answers or errors",
       ours: pick(results[level], "failed"),
-      goal: { text: "0", met: (value) => value === 0 },
+      goal: NONE_IN_ANY_ROUND,
     }),
   });
   const floorIs =
