@@ -1,7 +1,3 @@
-import { createBullBoard } from "@bull-board/api";
-import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
-import { HonoAdapter } from "@bull-board/hono";
-import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import type { StatusCode } from "hono/utils/http-status";
 import { AppError } from "../errors.js";
@@ -17,22 +13,6 @@ export const BOARD_PATH = "/admin/queues";
  */
 const WRITES_JOB_DATA = /\/(add|update-data)\/?$|\/job-schedulers(\/|$)/i;
 
-/** A second lock on the same door, should a later Bull Board add jobs by another route. */
-class NoAddAdapter extends BullMQAdapter {
-  override addJob(): never {
-    throw new AppError("forbidden", "jobs enter the events queue as signed webhooks only");
-  }
-}
-
-const boardApp = (queue: EventsQueue, readOnlyMode: boolean) => {
-  const adapter = new HonoAdapter(serveStatic).setBasePath(BOARD_PATH);
-  createBullBoard({
-    queues: [new NoAddAdapter(queue, { readOnlyMode, allowRetries: !readOnlyMode })],
-    serverAdapter: adapter,
-  });
-  return new Hono().route(BOARD_PATH, adapter.registerPlugin());
-};
-
 /**
  * The Bull Board dashboard for the events queue: counts per state, jobs, their data and
  * failure reasons. Mounted at BOARD_PATH behind the admin auth, which marks each request
@@ -42,12 +22,21 @@ const boardApp = (queue: EventsQueue, readOnlyMode: boolean) => {
  * without an admin token; whichever board answers, it answers within the admin deadline.
  */
 export const boardRoutes = (queue: EventsQueue) => {
-  const full = boardApp(queue, false);
-  const readOnly = boardApp(queue, true);
+  // Loaded at the first request: loaded at start-up, Bull Board took an idle API process from
+  // 98-99 to 107-111 MB resident, and most processes never serve it.
+  let boards: Promise<{ full: Hono; readOnly: Hono }> | undefined;
+  const loadBoards = () => {
+    boards ??= import("./board-app.js").then(({ boardApp }) => ({
+      full: boardApp(queue, false),
+      readOnly: boardApp(queue, true),
+    }));
+    return boards;
+  };
   return new Hono().all("*", async (c) => {
     if (c.req.method !== "GET" && WRITES_JOB_DATA.test(c.req.path)) {
       throw new AppError("forbidden", "jobs enter the events queue as signed webhooks only");
     }
+    const { full, readOnly } = await loadBoards();
     const board = c.get("access") === "admin" ? full : readOnly;
     const answer = await fromQueue(async () => {
       const response = await board.fetch(c.req.raw, c.env);
