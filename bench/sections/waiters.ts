@@ -129,7 +129,8 @@ const measure = async (
     });
     const answered = (await answers).result;
     const lastAnswer = Math.max(...answered.map((a) => a.at));
-    const notReady = answered.filter((a) => a.status !== 200 || !a.ready).length;
+    const notReadyAnswers = answered.filter((a) => a.status !== 200 || !a.ready);
+    const notReady = notReadyAnswers.length;
     return {
       rssIdleMb,
       rssWaitingMb,
@@ -140,7 +141,7 @@ const measure = async (
       failures: sent.result.non2xx + sent.result.errors + notReady,
       failureKinds: `webhooks non-202 ${sent.result.non2xx}, send errors ${sent.result.errors}, waiters not ready ${notReady}${
         notReady > 0
-          ? ` (status ${[...new Set(answered.filter((a) => a.status !== 200 || !a.ready).map((a) => a.status))].join("/")})`
+          ? ` (status ${[...new Set(notReadyAnswers.map((a) => a.status))].join("/")})`
           : ""
       }`,
       senderCpu: sent.cpuPercent,

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { SQL } from "drizzle-orm";
+import type { TransactionSql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, explainPlan, type TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
@@ -73,6 +74,20 @@ describe("projection statements on filled tables", () => {
     await database?.drop();
   });
 
+  /** Runs `work` in a transaction that always rolls back (EXPLAIN ANALYZE runs the writes). */
+  const rolledBack = async <T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> => {
+    let result: T | undefined;
+    await database.sql
+      .begin(async (tx) => {
+        result = await work(tx);
+        throw new Rollback();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof Rollback)) throw error;
+      });
+    return result as T;
+  };
+
   // With the identity lock's planner costs, every statement; with Postgres's defaults, those
   // that also run without the lock (the refresh depends on the costs: sql/favour-key-lookups.ts).
   it.each([
@@ -115,39 +130,26 @@ describe("projection statements on filled tables", () => {
         ["the executions' read", runningExecutionsStatement(identities)],
       );
     }
-    await database.sql
-      .begin(async (tx) => {
-        // As every identity-locked transaction does (sql/lock-identities.ts).
-        if (projectorCosts) await favourKeyLookups(tx);
-        for (const [name, statement] of statements) {
-          const plan = await explainPlan(tx, statement, { generic: mode === "generic" });
-          const named = () => expect(plan, name);
-          named().not.toMatch(
-            /"Node Type":"Seq Scan"[^{}]*"Relation Name":"(events|resources|pending_deletions|executions)"/,
-          );
-          // No node reads anything near a whole table: a batch touches 200 rows, 50 identities.
-          named().not.toMatch(/"Actual Rows":\s*[1-9]\d{3,}/);
-        }
-        throw new Rollback();
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof Rollback)) throw error;
-      });
+    await rolledBack(async (tx) => {
+      // As every identity-locked transaction does (sql/lock-identities.ts).
+      if (projectorCosts) await favourKeyLookups(tx);
+      for (const [name, statement] of statements) {
+        const plan = await explainPlan(tx, statement, { generic: mode === "generic" });
+        const named = () => expect(plan, name);
+        named().not.toMatch(
+          /"Node Type":"Seq Scan"[^{}]*"Relation Name":"(events|resources|pending_deletions|executions)"/,
+        );
+        // No node reads anything near a whole table: a batch touches 200 rows, 50 identities.
+        named().not.toMatch(/"Actual Rows":\s*[1-9]\d{3,}/);
+      }
+    });
   });
 
   // The control of the refresh's case above: without the projector's costs, this fill brings
   // the planner to the plan they are for (pending_deletions scanned whole and hashed), so that
   // case would see it if the costs stopped applying.
   it("plans the refresh as a scan of every deletion request at default costs (the control)", async () => {
-    const plan = await database.sql
-      .begin(async (tx) => {
-        const plan = await explainPlan(tx, refreshDeletionsStatement(identities));
-        throw new Rollback(plan);
-      })
-      .catch((error: unknown) => {
-        if (!(error instanceof Rollback)) throw error;
-        return error.message;
-      });
+    const plan = await rolledBack((tx) => explainPlan(tx, refreshDeletionsStatement(identities)));
     expect(plan).toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"pending_deletions"/);
   });
 });

@@ -64,24 +64,23 @@ export const followWait = async (
   // one, and its text, about 400 bytes, would be held for each of thousands of long-polls.
   let shown = options.onChange === undefined ? undefined : JSON.stringify(first);
   const take = async (update: Readiness | undefined) => {
-    if (update === undefined) return false;
+    if (update === undefined) return;
     current = update;
-    if (options.onChange === undefined) return true;
+    if (options.onChange === undefined) return;
     const text = JSON.stringify(update);
-    if (text === shown) return false;
+    if (text === shown) return;
     shown = text;
     await options.onChange(update);
-    return true;
   };
   while (!settled(current) && !waiter.ended && !options.signal.aborted) {
     const remaining = deadline - clock.now();
     if (remaining <= 0) break;
     const idleMs = options.idleMs ?? Number.POSITIVE_INFINITY;
     const update = await waiter.next(options.signal, Math.min(remaining, idleMs));
-    const changed = await take(update);
+    await take(update);
+    // Nothing was delivered in `idleMs`: the wait is idle.
     if (
       update === undefined &&
-      !changed &&
       clock.now() < deadline &&
       !waiter.ended &&
       !options.signal.aborted

@@ -3,10 +3,10 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 /**
  * A TCP proxy in front of Postgres that a test can cut: `cut()` drops every connection and
  * refuses new ones, as a network partition or a Postgres restart would; `restore()` accepts
- * again on the same port. Used to lose notifications on purpose, and by the bench to count
- * the statements clients send (`observeClient`).
+ * again on the same port. Used to lose notifications on purpose, and to see what clients send
+ * (`observeClient`). Tests take it through proxyUrl.
  */
-export const startTcpProxy = async (
+const startTcpProxy = async (
   target: { host: string; port: number },
   options: {
     /** Called for each new connection; what it returns sees every byte the client sends. */
@@ -77,10 +77,6 @@ export const proxyUrl = async (
     { host: target.hostname, port: Number(target.port || 5432) },
     options,
   );
-  const through = new URL(url);
-  through.hostname = "127.0.0.1";
-  through.port = String(proxy.port);
-  // URL adds a "/" to a bare origin; an origin stays one, so `${url}/path` still works.
-  const text = through.toString();
-  return { proxy, url: url.endsWith("/") || !text.endsWith("/") ? text : text.slice(0, -1) };
+  // The URL's own text with only its host changed (URL.toString would add a "/" to an origin).
+  return { proxy, url: url.replace(target.host, `127.0.0.1:${proxy.port}`) };
 };
