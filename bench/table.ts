@@ -45,7 +45,7 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
   [
     "waiters",
     "10,000 waiters",
-    "An API process and a worker process. One load process holds 10,000 long-polls (then, in a second pass, 10,000 SSE streams), the API's database connections passing through a statement counter in a process of its own; after 5 s of waiting, another load process sends the 10,000 events that make them ready, at 50 connections. Memory floor: Node's own HTTP server keeping the same 10,000 long-polls by identity and nothing else (`bench/servers/bare-hold.ts`), held by the same load process over the same window: what any process holding them on Node takes.",
+    "An API process and a worker process. One load process holds 10,000 long-polls (then, in a second pass, 10,000 SSE streams), the API's database connections passing through a statement counter in a process of its own; after 5 s of waiting, another load process sends the 10,000 events that make them ready, at 50 connections. Memory floor: Node's own HTTP server keeping the same 10,000 long-polls by identity and nothing else (`bench/servers/bare-hold.ts`), held by the same load process over the same window: what any process holding them on Node takes. Added to the API process's own idle reading, it bounds what the API process could reach holding them: the goal of 200 MB lies below that bound when the idle process takes more than about 90 MB.",
   ],
   [
     "polling",

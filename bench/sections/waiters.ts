@@ -253,6 +253,19 @@ export const benchWaiters = async (rounds: number): Promise<Record<string, Figur
       ceiling: { values: pick(floors, "rssWaitingMb"), is: floorIs },
       note: `the floor idle before the waiters: ${pick(floors, "rssIdleMb").join("/")} MB by round`,
     }),
+    // What the goal asks is bounded below by the process's own idle memory plus what Node's HTTP
+    // server alone adds for the same connections: no waiter code can go under it.
+    waiters_rss_mb_of_idle_plus_floor: figure({
+      unit: `MB resident, API process holding ${WAITERS} long-polls, against its own idle reading plus what they add to the memory floor: what the waiters cost beyond Node's HTTP server, in a process that has loaded what the API role loads`,
+      ours: pick(results.poll, "rssWaitingMb"),
+      ceiling: {
+        values: results.poll.map(
+          (r, i) =>
+            r.rssIdleMb + ((floors[i]?.rssWaitingMb ?? NaN) - (floors[i]?.rssIdleMb ?? NaN)),
+        ),
+        is: "the API process idle, plus the memory floor's growth over the same window (bench/servers/bare-hold.ts), round by round",
+      },
+    }),
     waiters_kb_per_long_poll_of_floor: figure({
       unit: "KB of resident memory a long-poll adds, against what one adds to the memory floor",
       ours: pick(results.poll, "kbPerWaiter"),
