@@ -18,8 +18,11 @@ import { waitFor } from "../../test/helpers/wait-for.js";
  * the simulator posts to the service, as Seam does.
  */
 
+// Long enough that a webhook late on a loaded CI machine never sends an execution to its
+// fallback get (the tests below that say "no get" once failed at 400 ms); the test of the
+// fallback sets its own, short enough for a test and long for the events it does get.
 const { harness, start, startWithoutSeam, callsQueue } = useExecutions({
-  env: { EXECUTION_EVENT_TIMEOUT_MS: "400" },
+  env: { EXECUTION_EVENT_TIMEOUT_MS: "10000" },
 });
 
 describe("execute: true", () => {
@@ -88,7 +91,7 @@ describe("execute: true", () => {
   });
 
   it("a dropped event completes through the fallback: exactly one get, the resource reconciled", async () => {
-    const { sim, execute, waitEnded } = await start();
+    const { sim, execute, waitEnded } = await start({}, { EXECUTION_EVENT_TIMEOUT_MS: "1500" });
     const identity = sim.seedIdentity({ acsUsers: 1, credentialsPerUser: 1, phones: 0 });
     const [credential] = identity.acs_credential_ids as [string];
     sim.drop(credential);
