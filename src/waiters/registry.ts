@@ -30,11 +30,20 @@ export class Waiter extends Held {
     onRelease: () => void,
     clock: Clock,
     owner?: string,
+    /** How many of the registry's reads had started when this waiter registered. */
+    private readonly readsBefore = 0,
   ) {
     super(onRelease, clock, owner);
   }
 
-  deliver(readiness: Readiness): void {
+  /**
+   * `read`: the registry's number for the read that found `readiness`. A read that started
+   * before the waiter registered is ignored: it may be older than the waiter's own first read
+   * (openWait's, made after registering), and a long-poll whose first read was ready would
+   * otherwise answer with that older state. Anything committed since is notified and read again.
+   */
+  deliver(readiness: Readiness, read = Number.POSITIVE_INFINITY): void {
+    if (read <= this.readsBefore) return;
     this.#latest = readiness;
     this.#unseen = true;
     this.wake();
@@ -67,6 +76,8 @@ export class WaiterRegistry {
   /** Waiters registered now, and how many of them each owner holds (for the limits). */
   #size = 0;
   readonly #byOwner = new Map<string, number>();
+  /** Reads started so far, each numbered by this count (see Waiter.deliver). */
+  #readsStarted = 0;
   /** Identities notified and not yet re-read. */
   readonly #dirty = new Set<string>();
   /** When the oldest notification still in `#dirty` arrived (the clock's `now()`). */
@@ -109,7 +120,13 @@ export class WaiterRegistry {
    */
   register(identityId: string, owner?: string): Waiter {
     this.#admit(owner);
-    const waiter = new Waiter(identityId, () => this.#remove(waiter), this.clock, owner);
+    const waiter = new Waiter(
+      identityId,
+      () => this.#remove(waiter),
+      this.clock,
+      owner,
+      this.#readsStarted,
+    );
     if (this.#closed) {
       waiter.end();
       return waiter;
@@ -240,6 +257,7 @@ export class WaiterRegistry {
       this.#dirtySince = undefined;
       if (identities.length === 0) return;
       let states: Map<string, Readiness>;
+      const read = ++this.#readsStarted;
       try {
         states = await this.#readChunked(identities);
       } catch (error) {
@@ -255,7 +273,9 @@ export class WaiterRegistry {
         continue;
       }
       for (const [identityId, readiness] of states) {
-        for (const waiter of this.#byIdentity.get(identityId) ?? []) waiter.deliver(readiness);
+        for (const waiter of this.#byIdentity.get(identityId) ?? []) {
+          waiter.deliver(readiness, read);
+        }
         for (const feed of this.#feeds) feed.deliver(readiness);
       }
       // Apart from the read: a subscriber that throws must not pass for a failed read (and

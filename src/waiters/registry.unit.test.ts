@@ -5,6 +5,7 @@ import type { Readiness } from "../shared/readiness.js";
 import { createManualClock } from "./clock.js";
 import { createWaitingEvents } from "./events.js";
 import { WaiterRegistry } from "./registry.js";
+import { followWait, openWait } from "./wait.js";
 
 const log = pino({ level: "silent" });
 const state = (id: string, ready: boolean): Readiness => ({
@@ -125,6 +126,32 @@ describe("WaiterRegistry", () => {
     await until(() => reads.calls.length === 2);
     const seen = await waiter.next(never, 1000);
     expect(seen?.ready).toBe(true);
+  });
+
+  it("never hands a waiter a read that started before it registered: a ready first read stands", async () => {
+    const reads = recordingRead();
+    const registry = new WaiterRegistry({ read: reads.read, log });
+    const earlier = registry.register("a");
+    const open = reads.hold();
+    registry.notify("a");
+    // A wake-up read for the earlier waiter is under way, its snapshot not ready ...
+    await until(() => reads.calls.length === 1);
+    reads.table.set("a", true);
+    // ... when a long-poll opens; its own first read sees the deletion ready.
+    const opened = await openWait(
+      { registry, readOne: async (id) => state(id, reads.table.get(id) ?? false) },
+      "a",
+    );
+    expect(opened?.current.ready).toBe(true);
+    open();
+    // The earlier waiter is told of the read it was waiting for (delivered to every waiter of
+    // "a" at once); the long-poll, followed after that delivery, answers ready.
+    expect((await earlier.next(never, 1000))?.ready).toBe(false);
+    const answer = await followWait(opened as NonNullable<typeof opened>, {
+      signal: never,
+      timeoutMs: 1000,
+    });
+    expect(answer.ready).toBe(true);
   });
 
   it("re-reads every registered identity after a reconnect", async () => {
