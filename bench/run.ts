@@ -17,6 +17,10 @@ import { writeBenchReadme } from "./table.js";
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 /** A run of some sections merges their figures into the committed results (BENCH_MERGE=1). */
 const MERGE = process.env.BENCH_MERGE === "1";
+if (process.env.BENCH_OURS_ENV && (MERGE || process.argv.length <= 2)) {
+  // Figures of other settings than the defaults must not become the published ones.
+  throw new Error("BENCH_OURS_ENV is for trying settings: name sections, and no BENCH_MERGE");
+}
 
 const sections: Record<string, (rounds: number) => Promise<Record<string, Figure>>> = {
   ingest: benchIngest,

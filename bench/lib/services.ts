@@ -59,6 +59,19 @@ export const OURS_ENTRY = process.env.BENCH_MAIN ?? path.join(ROOT, "dist/main.j
 export type Service = { child: Child; url: string };
 
 /**
+ * BENCH_OURS_ENV (`NAME=value,NAME=value`): more environment for every seam-projector the bench
+ * starts, to try a setting before changing its default. A run with it measures something other
+ * than the defaults, so its figures are for comparing, not for bench/README.md.
+ */
+const oursEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    (process.env.BENCH_OURS_ENV ?? "")
+      .split(",")
+      .filter((pair) => pair.includes("="))
+      .map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1)]),
+  );
+
+/**
  * seam-projector as users run it: `node dist/main.js`, NODE_ENV=production, the default log
  * level unless `env` sets one; ready once `/readyz` answers 200, as an orchestrator would see.
  */
@@ -80,6 +93,7 @@ export const startOurs = async (
       SEAM_WEBHOOK_SECRET: BENCH_SECRET,
       API_TOKENS: BENCH_TOKEN,
       ...env,
+      ...oursEnv(),
     },
     { nodeArgs },
   );
