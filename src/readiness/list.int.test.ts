@@ -9,6 +9,10 @@ import { readinessStatement } from "../sql/select-readiness.js";
 
 type Page = { items: Readiness[]; next_cursor: string | null };
 
+/** A cursor of the service's shape (base64url JSON of a time and an id) around `time`. */
+const forgedCursor = (time: string) =>
+  Buffer.from(JSON.stringify([time, "11111111-2222-4333-8444-555555555555"])).toString("base64url");
+
 /** CONTRACT §5: `GET /v1/deletions`, and the console's reads (history, service). */
 describe("GET /v1/deletions", () => {
   const harness = useHarness();
@@ -66,6 +70,14 @@ describe("GET /v1/deletions", () => {
       ["limit=501", "limit"],
       ["limit=ten", "limit"],
       ["cursor=bm90LWEtY3Vyc29y", "cursor"],
+      // Well-formed cursors with times Postgres refuses (they were 500s): February 30th, a
+      // bare number Date.parse takes for a year, the year 0, a NUL.
+      ...[
+        "2026-02-30T00:00:00.000000Z",
+        "20000",
+        "0000-01-01T00:00:00.000000Z",
+        "2026-01-01T00:00:00.000000Z\u0000",
+      ].map((time) => [`cursor=${forgedCursor(time)}`, "cursor"] as const),
     ] as const) {
       const response = await service.call("GET", `/v1/deletions?${query}`);
       expect(response.status, query).toBe(400);

@@ -9,6 +9,24 @@ import { readReadiness } from "./readiness.js";
 const encodeCursor = (key: PageKey) =>
   Buffer.from(JSON.stringify([key.requestedAt, key.identityId])).toString("base64url");
 
+/** `requested_at` as the page query writes it: UTC, microseconds (sql/select-deletion-page.ts). */
+const CURSOR_TIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+/**
+ * Only a time the service could have written: Date.parse takes `2026-02-30` or `20000`, which
+ * Postgres then refuses, and a forged cursor must be a 400, not a 500. The calendar fields must
+ * survive a round trip through Date (no February 30th), in years Postgres and the list hold.
+ */
+const isCursorTime = (value: string): boolean => {
+  const match = CURSOR_TIME.exec(value);
+  if (match === null) return false;
+  const year = Number(match[1]);
+  if (year < 2000 || year > 9999) return false;
+  const millis = `${value.slice(0, 23)}Z`;
+  const parsed = Date.parse(millis);
+  return !Number.isNaN(parsed) && new Date(parsed).toISOString() === millis;
+};
+
 const decodeCursor = (cursor: string): PageKey => {
   try {
     const [requestedAt, identityId] = JSON.parse(Buffer.from(cursor, "base64url").toString()) as [
@@ -18,7 +36,7 @@ const decodeCursor = (cursor: string): PageKey => {
     if (
       typeof requestedAt === "string" &&
       typeof identityId === "string" &&
-      !Number.isNaN(Date.parse(requestedAt)) &&
+      isCursorTime(requestedAt) &&
       UUID.test(identityId)
     ) {
       return { requestedAt, identityId };
