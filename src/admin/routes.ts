@@ -27,6 +27,8 @@ const jobParams = z.object({
     .openapi({ param: { name: "job_id", in: "path" }, description: "The job id (the event id)." }),
 });
 
+const MAX_OFFSET = 1_000_000_000;
+
 /** A whole-number query parameter, given as text. */
 const wholeNumber = (name: string) =>
   z.string().regex(/^\d+$/, `${name} must be a whole number`).transform(Number);
@@ -36,7 +38,10 @@ const pageQuery = z.object({
     .refine((n) => n >= 1 && n <= 500, "limit must be between 1 and 500")
     .optional()
     .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: "50" }),
+  // Redis takes offsets below 2^63 only, and answers any other with an error that looked
+  // like an outage (503); no failed set holds a billion jobs.
   offset: wholeNumber("offset")
+    .refine((n) => n <= MAX_OFFSET, `offset must be at most ${MAX_OFFSET}`)
     .optional()
     .openapi({ param: { name: "offset", in: "query" }, type: "integer", example: "0" }),
 });

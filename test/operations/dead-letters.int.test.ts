@@ -66,6 +66,12 @@ describe("dead letters", () => {
     };
     expect(paged.items).toHaveLength(1);
     expect((await admin("/dead-letters?limit=0")).status).toBe(400);
+    // Past what Redis takes (2^63): a 400 naming the field, not a 503 that reads as an outage.
+    const huge = await admin("/dead-letters?offset=99999999999999999999");
+    expect(huge.status).toBe(400);
+    expect(await huge.json()).toMatchObject({
+      error: { code: "invalid_request", field: "offset" },
+    });
 
     const detail = await admin(`/dead-letters/${events[0]?.event_id}`);
     expect(detail.status).toBe(200);
