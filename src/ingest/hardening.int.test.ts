@@ -87,6 +87,7 @@ describe("hostile webhooks", () => {
       ["an event_id of 200,000 characters", { event_id: "e".repeat(200_000) }, "event_id"],
       ["a NUL in event_id", { event_id: `evt\u0000${randomUUID()}` }, "event_id"],
       ["a NUL in workspace_id", { workspace_id: "ws\u0000x" }, "workspace_id"],
+      ["a lone surrogate in event_id", { event_id: `evt\ud800${randomUUID()}` }, "event_id"],
       ["an event_type over 255", { event_type: "t".repeat(300) }, "event_type"],
       ["occurred_at in the year 0", { occurred_at: "0000-06-01T00:00:00Z" }, "occurred_at"],
       ["occurred_at in 10000", { occurred_at: "+010000-01-01T00:00:00Z" }, "occurred_at"],

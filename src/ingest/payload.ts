@@ -37,11 +37,17 @@ const parseInstant = (value: string): number | undefined => {
   return ms >= EARLIEST && ms < LATEST ? ms : undefined;
 };
 
+/** In `u` mode a surrogate pair is one code point, so this matches only a lone half. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 const storableId = z
   .string()
   .min(1, "must be a non-empty string")
   .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
-  .refine((value) => !value.includes("\u0000"), "must not contain a NUL character");
+  .refine((value) => !value.includes("\u0000"), "must not contain a NUL character")
+  // A lone surrogate (JSON's "\ud800") is no character: Postgres would store U+FFFD instead, and
+  // two ids that differ only there would be one.
+  .refine((value) => !LONE_SURROGATE.test(value), "must be well-formed Unicode");
 
 /**
  * What ingress requires of a verified body before it queues it (docs/api.md): the envelope, in
