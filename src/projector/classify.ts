@@ -50,7 +50,12 @@ export const classifyJob = (job: EventJob, options: ClassifyOptions = {}): Class
   if (bound !== undefined && record.workspaceId.toLowerCase() !== bound) {
     return { kind: "ignored", record };
   }
-  const checked = checkSeamEvent(json);
+  // Ingress takes `Z` or an offset (docs/api.md); Seam's schema only `Z`. Checked as the same
+  // instant in UTC, so an offset that passed the door is not poison here. The stored payload is
+  // the body as received either way.
+  const checked = checkSeamEvent(
+    json.occurred_at === record.occurredAt ? json : { ...json, occurred_at: record.occurredAt },
+  );
   if (!checked.ok) return { kind: "poison", record, error: checked.error };
   const id = checked.event[rule.idField];
   if (typeof id !== "string") {

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { deletionEvent } from "../../test/helpers/readiness.js";
 import { buildIdentityScenario } from "../../test/helpers/scenario.js";
 import { classifyJob } from "./classify.js";
 import { evolve, type ResourceChange, type ResourceState, ruleFor, UNKNOWN } from "./evolve.js";
@@ -37,6 +38,23 @@ describe("the projection rules", () => {
     for (const [eventType, [type, idField, state]] of Object.entries(projected)) {
       expect(ruleFor(eventType), eventType).toMatchObject({ type, idField, state });
     }
+  });
+
+  it("project an event whose occurred_at has an offset, as ingress lets it in (not poison)", () => {
+    const event = {
+      ...deletionEvent("phone", "5d6f1a36-7a53-4a3e-9d93-8c4b3a7b0c12"),
+      occurred_at: "2026-02-03T10:00:00+14:00",
+    };
+    const body = JSON.stringify(event);
+    const classified = classifyJob({
+      body,
+      eventId: String(event.event_id),
+      receivedAt: "2026-02-03T00:00:00.000Z",
+      source: "webhook",
+    });
+    expect(classified.kind).toBe("projected");
+    expect(classified.record.occurredAt).toBe("2026-02-02T20:00:00.000Z");
+    expect(classified.record.payload).toBe(body);
   });
 
   it("store every other event without projecting it, whatever its name", () => {
