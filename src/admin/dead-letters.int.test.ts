@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { useHarness } from "../../test/helpers/harness.js";
 import type { TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
-import { addEvents, type EventsQueue } from "../ingest/queue.js";
+import { addEvents, type EventsQueue, jobIdFor } from "../ingest/queue.js";
 import { applyBatch } from "../projector/apply.js";
 import { classifyJob } from "../projector/classify.js";
 import { createDeadLetters } from "./dead-letters.js";
@@ -51,8 +51,8 @@ describe("dead letters' poison", () => {
       [poison.eventId]: ["retries exhausted", true],
       [sound.eventId]: ["poison event: a look-alike reason", false],
     });
-    const detail = await deadLetters.inspect(poison.eventId);
+    const detail = await deadLetters.inspect(jobIdFor(poison.eventId, poison.body));
     expect(detail).toMatchObject({ event_id: poison.eventId, poison: true });
-    expect((await deadLetters.inspect(sound.eventId))?.poison).toBe(false);
+    expect((await deadLetters.inspect(jobIdFor(sound.eventId, sound.body)))?.poison).toBe(false);
   });
 });

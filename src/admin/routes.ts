@@ -24,7 +24,10 @@ const jobParams = z.object({
   job_id: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,200}$/, "job_id must be a job id from the list")
-    .openapi({ param: { name: "job_id", in: "path" }, description: "The job id (the event id)." }),
+    .openapi({
+      param: { name: "job_id", in: "path" },
+      description: "The job id, as the list gives it (the event id and a hash of the body).",
+    }),
 });
 
 const MAX_OFFSET = 1_000_000_000;

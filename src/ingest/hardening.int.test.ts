@@ -199,8 +199,9 @@ describe("hostile webhooks", () => {
       await waitFor(async () => (await eventRow(String(event.event_id)))?.outcome === "projected");
       const before = sampleOf(await scrape(service.url), "seam_projector_event_conflicts_total");
 
-      // Same id, another credential: once the first job is gone from the queue's dedupe.
-      await (await queue.getJob(jobIdFor(String(event.event_id))))?.remove();
+      // Same id, another credential, while the first job is still kept in the completed set
+      // (an hour): another body makes another job, and the projector sees the conflict.
+      expect(await queue.getJob(jobIdFor(String(event.event_id), original))).toBeDefined();
       expect((await post({ ...event, acs_credential_id: second })).status).toBe(202);
       await waitFor(
         async () =>
@@ -226,8 +227,9 @@ describe("hostile webhooks", () => {
       };
       expect((await post(poison)).status).toBe(202);
       await waitFor(async () => (await eventRow(eventId))?.outcome === "poison");
-      await waitFor(async () => (await queue.getJobState(jobIdFor(eventId))) === "failed");
-      await (await queue.getJob(jobIdFor(eventId)))?.remove();
+      // The poison job stays in the failed set: the corrected body is another job.
+      const poisonJob = jobIdFor(eventId, JSON.stringify(poison));
+      await waitFor(async () => (await queue.getJobState(poisonJob)) === "failed");
 
       const body = JSON.stringify(valid);
       expect((await postBytes(Buffer.from(body), signBody(SECRET, body))).status).toBe(202);

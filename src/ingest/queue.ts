@@ -13,15 +13,20 @@ export type EventJob = { body: string; eventId: string; receivedAt: string; sour
 
 export type EventsQueue = Queue<EventJob>;
 
-const SAFE_JOB_ID = /^[A-Za-z0-9_.-]{1,200}$/;
+/** An event id BullMQ can take as the first part of a job id (no ':'), leaving room for the rest. */
+const SAFE_EVENT_ID = /^[A-Za-z0-9_.-]{1,183}$/;
 
 /**
- * The job id is the event id, so BullMQ itself drops a duplicate delivery while the first is
- * still queued. BullMQ rejects ids containing ':' and treats all-digit ids as its own counters,
- * so anything else is hashed into a safe id.
+ * The job id is the event id and a hash of the body (`<event id>.<16 hex>`), so BullMQ itself
+ * drops a redelivery of the same bytes while the first job is kept (queued, completed within the
+ * hour, or failed), and a delivery of the same id with another body reaches the projector,
+ * which records it as a conflict (CONTRACT §3). An event id BullMQ cannot take (a ':', too long)
+ * is hashed into a safe one. At most 200 characters, as the admin routes take.
  */
-export const jobIdFor = (eventId: string): string =>
-  SAFE_JOB_ID.test(eventId) && !/^\d+$/.test(eventId) ? eventId : `sha256-${sha256Hex(eventId)}`;
+export const jobIdFor = (eventId: string, body: string): string => {
+  const id = SAFE_EVENT_ID.test(eventId) ? eventId : `sha256-${sha256Hex(eventId)}`;
+  return `${id}.${sha256Hex(body).slice(0, 16)}`;
+};
 
 export const createEventsQueue = (connection: Redis, prefix: string): EventsQueue =>
   new Queue<EventJob>(EVENTS_QUEUE, {
@@ -38,10 +43,14 @@ export const createEventsQueue = (connection: Redis, prefix: string): EventsQueu
   });
 
 /**
- * Adds events in one round trip (BullMQ's addBulk is one MULTI), each under its event's job id
- * so that a duplicate of a queued event is dropped. Resolves once Redis has them.
+ * Adds events in one round trip (BullMQ's addBulk is one MULTI), each under its job id (above)
+ * so that a repeat of a kept job is dropped. Resolves once Redis has them.
  */
 export const addEvents = (queue: EventsQueue, jobs: EventJob[]) =>
   queue.addBulk(
-    jobs.map((data) => ({ name: "event", data, opts: { jobId: jobIdFor(data.eventId) } })),
+    jobs.map((data) => ({
+      name: "event",
+      data,
+      opts: { jobId: jobIdFor(data.eventId, data.body) },
+    })),
   );

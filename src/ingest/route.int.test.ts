@@ -65,7 +65,7 @@ describe("POST /webhooks/seam", () => {
     const response = await post(api().service, body, signBody(TEST_SECRET, body));
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ ok: true });
-    const job = await api().queue.queue.getJob(jobIdFor(event.event_id));
+    const job = await api().queue.queue.getJob(jobIdFor(event.event_id, body));
     expect(job?.data.body).toBe(body);
     expect(job?.data.eventId).toBe(event.event_id);
     expect(job?.data.source).toBe("webhook");
@@ -84,7 +84,7 @@ describe("POST /webhooks/seam", () => {
     const event = seamEvent({ event_id: "evt:with:colons" });
     const body = JSON.stringify(event);
     expect((await post(api().service, body, signBody(TEST_SECRET, body))).status).toBe(202);
-    expect((await api().queue.queue.getJob(jobIdFor("evt:with:colons")))?.data.eventId).toBe(
+    expect((await api().queue.queue.getJob(jobIdFor("evt:with:colons", body)))?.data.eventId).toBe(
       "evt:with:colons",
     );
   });

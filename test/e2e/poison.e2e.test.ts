@@ -38,10 +38,10 @@ test("a projected event that fails its Seam schema is kept, failed for good, and
   );
   expect(failed).toHaveLength(1);
   const [job] = failed;
-  expect(job?.id).toBe(poison.event_id);
+  expect(job?.data.eventId).toBe(poison.event_id);
   expect(job?.failedReason).toMatch(/poison event: .*acs_user_id/);
   expect(job?.attemptsMade).toBe(1);
-  expect(await queue.queue.getJobState(poison.event_id)).toBe("failed");
+  expect(await queue.queue.getJobState(job?.id ?? "")).toBe("failed");
 
   const rows = await waitFor(async () => {
     const found = await database.sql<{ event_id: string; outcome: string; error: string | null }[]>`

@@ -73,7 +73,11 @@ describe("dead letters", () => {
       error: { code: "invalid_request", field: "offset" },
     });
 
-    const detail = await admin(`/dead-letters/${events[0]?.event_id}`);
+    // The job id is the list's: the event id and a hash of the body.
+    const jobOf = (index: number) =>
+      page.items.find((item) => item.event_id === events[index]?.event_id)?.job_id as string;
+    expect(jobOf(0)).toMatch(new RegExp(`^${events[0]?.event_id}\\.[0-9a-f]{16}$`));
+    const detail = await admin(`/dead-letters/${jobOf(0)}`);
     expect(detail.status).toBe(200);
     expect(await detail.json()).toMatchObject({
       event_id: events[0]?.event_id,
@@ -85,16 +89,14 @@ describe("dead letters", () => {
     expect((await admin("/dead-letters/bad:id")).status).toBe(400);
 
     // The unrelated phone's event is discarded; the identity's two are re-driven.
-    expect((await admin(`/dead-letters/${events[2]?.event_id}`, { method: "DELETE" })).status).toBe(
-      204,
-    );
-    expect((await admin(`/dead-letters/${events[2]?.event_id}`)).status).toBe(404);
+    expect((await admin(`/dead-letters/${jobOf(2)}`, { method: "DELETE" })).status).toBe(204);
+    expect((await admin(`/dead-letters/${jobOf(2)}`)).status).toBe(404);
 
     await harness().start({ role: "worker" });
     // A worker leaves the failed set alone: only the operator re-drives.
     expect((await api.readiness(identity)).ready).toBe(false);
 
-    const one = await admin(`/dead-letters/${events[0]?.event_id}/retry`, { method: "POST" });
+    const one = await admin(`/dead-letters/${jobOf(0)}/retry`, { method: "POST" });
     expect(one.status).toBe(202);
     expect(await one.json()).toEqual({ retried: 1 });
     await waitFor(
@@ -107,9 +109,7 @@ describe("dead letters", () => {
     expect(await waited.json()).toMatchObject({ ready: true, deletion: { status: "ready" } });
     expect(((await (await admin("/dead-letters")).json()) as { total: number }).total).toBe(0);
     // Re-driving what is no longer failed is a 404, not a second run.
-    expect(
-      (await admin(`/dead-letters/${events[0]?.event_id}/retry`, { method: "POST" })).status,
-    ).toBe(404);
+    expect((await admin(`/dead-letters/${jobOf(0)}/retry`, { method: "POST" })).status).toBe(404);
   });
 });
 

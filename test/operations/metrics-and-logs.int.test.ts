@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
+import { jobIdFor } from "../../src/ingest/queue.js";
 import { createLogger } from "../../src/log.js";
 import { signBody } from "../../src/replay/sign.js";
 import { type Service, useHarness } from "../helpers/harness.js";
@@ -55,8 +56,9 @@ describe("/metrics", () => {
     // sees it and Postgres' event log finds it recorded. (While the job is kept, BullMQ itself
     // drops the duplicate at enqueue, and nothing is counted.)
     const { queue } = harness().queue;
-    await waitFor(async () => (await queue.getJobState(event.event_id as string)) === "completed");
-    await queue.remove(event.event_id as string);
+    const jobId = jobIdFor(event.event_id as string, body);
+    await waitFor(async () => (await queue.getJobState(jobId)) === "completed");
+    await queue.remove(jobId);
     expect((await service.sendEvent(event)).status).toBe(202);
     expect(
       (await post(body, signBody(harness().secret.replace("whsec_", "whsec_AA"), body))).status,

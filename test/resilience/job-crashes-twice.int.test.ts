@@ -41,7 +41,8 @@ test("a job in hand at two crashes in a row is recovered both times and complete
   });
 
   await queue.add(fixture);
-  const jobId = jobIdFor(deletion.event_id);
+  const [queued] = fixture;
+  const jobId = jobIdFor(deletion.event_id, queued?.body ?? "");
   /** The job is in a worker's hands, after `stalls` recoveries from a dead worker. */
   const inHandAfter = async (stalls: number) => {
     const job = await queue.queue.getJob(jobId);
