@@ -93,6 +93,29 @@ describe("MAX_WAITERS and each token's share of it (CONTRACT §2)", () => {
     expect(
       (await call(TOKEN_B, "GET", `/v1/user_identities/${randomUUID()}/readiness`)).status,
     ).toBe(200);
+    // What needs no wait is answered at the cap too: a long-poll without `wait`, one on a
+    // settled deletion, one on an identity with none (its 404 comes before any 503).
+    const waitingOnA = await pending(TOKEN_A);
+    const noWait = await call(TOKEN_A, "GET", waitingOnA);
+    expect(noWait.status).toBe(200);
+    expect(await noWait.json()).toMatchObject({ ready: false, deletion: { status: "pending" } });
+    const readyIdentity = randomUUID();
+    expect(
+      (await call(TOKEN_A, "POST", `/v1/user_identities/${readyIdentity}/deletion`, {})).status,
+    ).toBe(201);
+    const settledNow = await call(
+      TOKEN_A,
+      "GET",
+      `/v1/user_identities/${readyIdentity}/deletion?wait=60`,
+    );
+    expect(settledNow.status).toBe(200);
+    expect(await settledNow.json()).toMatchObject({ ready: true });
+    const none = `/v1/user_identities/${randomUUID()}/deletion`;
+    expect((await call(TOKEN_A, "GET", `${none}?wait=60`)).status).toBe(404);
+    expect((await call(TOKEN_A, "GET", `${none}/events`)).status).toBe(404);
+    expect(size()).toBe(3);
+    // Answered, so not counted as refused.
+    expect(await refusedTotal("token")).toBe(2);
 
     // A stream that ends gives its place back.
     await streams[0]?.body?.cancel();

@@ -194,15 +194,17 @@ export class WaiterRegistry {
     this.deps.events?.emit("close");
   }
 
-  #admit(owner: string | undefined): void {
+  /** The limit a new waiter of `owner` would be refused by now, if any; counts nothing. */
+  capFor(owner: string | undefined): WaiterCap | undefined {
     const limits = this.deps.limits;
-    if (limits === undefined || this.#closed) return;
-    const cap: WaiterCap | undefined =
-      this.#size >= limits.total
-        ? "process"
-        : owner !== undefined && (this.#byOwner.get(owner) ?? 0) >= limits.perOwner
-          ? "token"
-          : undefined;
+    if (limits === undefined || this.#closed) return undefined;
+    if (this.#size >= limits.total) return "process";
+    if (owner !== undefined && (this.#byOwner.get(owner) ?? 0) >= limits.perOwner) return "token";
+    return undefined;
+  }
+
+  #admit(owner: string | undefined): void {
+    const cap = this.capFor(owner);
     if (cap === undefined) return;
     this.deps.events?.emit("refuse", { cap });
     throw new AppError(

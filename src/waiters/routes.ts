@@ -119,10 +119,10 @@ export const waitingRoutes = (
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
       const { wait = 0 } = c.req.valid("query");
-      const opened = await openWait(deps, id, tokenOf(c));
+      const opened = await openWait(deps, id, tokenOf(c), wait > 0);
       if (opened === undefined) throw deletionNotRequested();
       const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
-        opened.waiter.release(),
+        opened.waiter?.release(),
       );
       // Answered outside the middleware chain, so a waiter holds no middleware frames.
       const later = answerLater(
@@ -159,7 +159,7 @@ export const waitingRoutes = (
             idleMs: SSE_KEEPALIVE_MS,
           });
         } finally {
-          opened.waiter.release();
+          opened.waiter?.release();
         }
       }) as never;
     });

@@ -16,28 +16,39 @@ const settled = ({ deletion }: Readiness) => {
   return deletion.status === "ready";
 };
 
-type OpenWait = { waiter: Waiter; current: Readiness };
+/** `waiter` is absent when the answer needs no wait (see openWait). */
+type OpenWait = { waiter?: Waiter | undefined; current: Readiness };
 
 /**
  * Registers a waiter, then reads the state: in that order, no change can fall between the two.
  * Resolves undefined (and releases the waiter) when no deletion was requested; throws
- * `service_unavailable` when the process or the owner holds as many waiters as it may.
+ * `service_unavailable` when the process or the owner holds as many waiters as it may and the
+ * answer would have to wait. What needs no wait is answered at any count: with `wait` false
+ * (a long-poll without `wait`), nothing is registered; at a cap, a deletion that is settled,
+ * or none at all (a 404), is answered from one read.
  */
 export const openWait = async (
   deps: WaitDeps,
   identityId: string,
   /** Whose share of MAX_WAITERS the wait takes: the token it came with. */
   owner?: string,
+  wait = true,
 ): Promise<OpenWait | undefined> => {
-  const waiter = deps.registry.register(identityId, owner);
+  if (wait && deps.registry.capFor(owner) !== undefined) {
+    const current = await deps.readOne(identityId);
+    if (current.deletion === null) return undefined;
+    if (settled(current)) return { current };
+  }
+  // Still at a cap (or again): refused, and counted, here.
+  const waiter = wait ? deps.registry.register(identityId, owner) : undefined;
   try {
     const current = await deps.readOne(identityId);
     if (current.deletion !== null) return { waiter, current };
   } catch (error) {
-    waiter.release();
+    waiter?.release();
     throw error;
   }
-  waiter.release();
+  waiter?.release();
   return undefined;
 };
 
@@ -57,6 +68,7 @@ export const followWait = async (
     idleMs?: number;
   },
 ): Promise<Readiness> => {
+  if (waiter === undefined) return first;
   const clock = waiter.clock;
   const deadline = clock.now() + options.timeoutMs;
   let current = first;
