@@ -20,7 +20,9 @@ export type LaterAnswer = { status: number; json: unknown; headers?: Record<stri
  */
 export const answerLater = (c: Context, answer: Promise<LaterAnswer>): Response | undefined => {
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
-  if (outgoing === undefined) return undefined;
+  // HEAD: Hono answers it with this handler's response, body dropped; written here behind its
+  // back, it would be answered twice.
+  if (outgoing === undefined || c.req.method === "HEAD") return undefined;
   const prepared = Object.fromEntries(c.json(null, 200).headers);
   const write = ({ status, json, headers }: LaterAnswer) => {
     // The client may have gone (its wait ended because of that); nobody is left to answer.

@@ -16,7 +16,7 @@ import { clientSignal } from "./client-signal.js";
 import type { QueueWatch } from "./queue-watch.js";
 import type { WaiterRegistry } from "./registry.js";
 import { waitQuery } from "./schemas.js";
-import { sseEvent, streamLater } from "./sse-stream.js";
+import { sseEvent, sseHead, streamLater } from "./sse-stream.js";
 import { followWait, openWait, type WaitDeps } from "./wait.js";
 
 /** Seconds between SSE keep-alive comments, below the idle timeouts of common proxies. */
@@ -89,6 +89,7 @@ export const waitingRoutes = (
 ) =>
   router
     .openapi(getDeletionsEvents, (c) => {
+      if (c.req.method === "HEAD") return sseHead(c) as never;
       const signal = clientSignal(c);
       const feed = deps.registry.watchAll(tokenOf(c));
       const resumed = requestHeader(c, "last-event-id") !== undefined;
@@ -118,7 +119,8 @@ export const waitingRoutes = (
     .openapi(getDeletion, async (c) => {
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
-      const { wait = 0 } = c.req.valid("query");
+      // A HEAD answers at once: nobody reads what it would have waited for.
+      const wait = c.req.method === "HEAD" ? 0 : (c.req.valid("query").wait ?? 0);
       const opened = await openWait(deps, id, tokenOf(c), wait > 0);
       if (opened === undefined) throw deletionNotRequested();
       const waiting = followWait(opened, { signal, timeoutMs: wait * 1000 }).finally(() =>
@@ -142,8 +144,10 @@ export const waitingRoutes = (
     .openapi(getDeletionEvents, async (c) => {
       const signal = clientSignal(c);
       const { user_identity_id: id } = c.req.valid("param");
-      const opened = await openWait(deps, id, tokenOf(c));
+      const head = c.req.method === "HEAD";
+      const opened = await openWait(deps, id, tokenOf(c), !head);
       if (opened === undefined) throw deletionNotRequested();
+      if (head) return sseHead(c) as never;
       // Written outside the middleware chain, so a stream holds no middleware frames.
       return streamLater(c, async (write) => {
         let sequence = 0;

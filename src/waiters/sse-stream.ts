@@ -20,6 +20,13 @@ export const sseEvent = (event: string, data: string, id: string) =>
     .join("\n")}\nid: ${id}\n\n`;
 
 /**
+ * A HEAD of an SSE route: the stream's headers and no body. Hono answers HEAD with the GET
+ * handler's response, body dropped, so a stream written to the Node response behind its back
+ * would be answered twice (node's ERR_HTTP_HEADERS_SENT) and hold its waiter to no one.
+ */
+export const sseHead = (c: Context): Response => c.body(null, 200, SSE_HEADERS);
+
+/**
  * Answers with an SSE stream that `run` writes, then ends it. Under @hono/node-server it writes
  * straight to the Node response and lets the middleware chain finish at once, as answerLater
  * does for a long-poll: hono's streamSSE keeps a TransformStream, its writer and reader, a

@@ -212,4 +212,26 @@ describe("waiters", () => {
       await waitFor(() => api.waiters.size === 0, { message: "registry empty", timeoutMs: 2000 });
     });
   });
+
+  describe("HEAD", () => {
+    it("answers the waiting routes' headers at once, holding no waiter and writing no body", async () => {
+      const { identity } = await pendingIdentity();
+      const path = `/v1/user_identities/${identity}/deletion`;
+      for (const [route, type] of [
+        [`${path}?wait=30`, "application/json"],
+        [`${path}/events`, "text/event-stream"],
+        ["/v1/deletions/events", "text/event-stream"],
+      ] as const) {
+        const response = await api.call("HEAD", route);
+        expect(response.status, route).toBe(200);
+        expect(response.headers.get("content-type"), route).toMatch(type);
+        expect(response.headers.get("x-hono-already-sent"), route).toBeNull();
+        expect(response.headers.get("x-request-id"), route).not.toBeNull();
+        expect(await response.text()).toBe("");
+        expect(api.waiters.size, route).toBe(0);
+      }
+      const missing = await api.call("HEAD", `/v1/user_identities/${randomUUID()}/deletion/events`);
+      expect(missing.status).toBe(404);
+    });
+  });
 });
