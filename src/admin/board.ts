@@ -44,6 +44,8 @@ export const boardRoutes = (queue: EventsQueue) => {
       if (response.status >= 500) throw new Error(`the board answered ${response.status}`);
       return response;
     });
+    // Its own 404 is plain text; every error here has the one envelope (docs/api.md).
+    if (answer.status === 404) throw new AppError("not_found", "no such page of the board");
     // Through this request's context, so the headers set on it (X-Request-Id) are kept.
     return c.newResponse(answer.body, {
       status: answer.status as StatusCode,

@@ -143,5 +143,12 @@ describe("Bull Board", () => {
     expect(queues.status).toBe(200);
     const body = (await queues.json()) as { queues: { name: string }[] };
     expect(body.queues.map((queue) => queue.name)).toEqual([EVENTS_QUEUE]);
+
+    // A path the board does not serve: the envelope every error has, not its plain text.
+    const missing = await fetch(`${api.url}/admin/queues/nope/x`, {
+      headers: { authorization: `Bearer ${TEST_TOKEN}` },
+    });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: "not_found" } });
   });
 });
