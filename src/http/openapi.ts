@@ -3,9 +3,12 @@ import type { ZodError, ZodIssue } from "zod";
 import { AppError } from "../errors.js";
 import { mountDocsPage } from "./docs-page.js";
 
+/** A name the client chose, cut short: an error answer does not grow with the request. */
+const named = (key: string): string => (key.length > 100 ? `${key.slice(0, 100)}…` : key);
+
 /** `acs_user_ids[2]`, `user_identity_id`: the input at fault, the way a client wrote it. */
 const fieldOf = (issue: ZodIssue): string | undefined => {
-  if (issue.code === "unrecognized_keys") return issue.keys[0];
+  if (issue.code === "unrecognized_keys") return issue.keys[0] && named(issue.keys[0]);
   let field = "";
   for (const part of issue.path) {
     field += typeof part === "number" ? `[${part}]` : field === "" ? part : `.${part}`;
@@ -14,11 +17,18 @@ const fieldOf = (issue: ZodIssue): string | undefined => {
 };
 
 const describe = (issue: ZodIssue, field: string | undefined): string => {
-  if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.join(", ")}`;
+  if (issue.code === "unrecognized_keys") {
+    // The first only: a body of 80,000 unknown keys once got all of them back, 629 KB.
+    const more = issue.keys.length > 1 ? ` (and ${issue.keys.length - 1} more)` : "";
+    return `unknown field ${field ?? ""}${more}`;
+  }
   if (issue.code === "invalid_string" && issue.validation === "uuid") {
     return `${field ?? "value"} must be a UUID`;
   }
-  return field === undefined ? issue.message : `${field}: ${issue.message}`;
+  // A message that already names its field ("wait must be …") is not prefixed with it again.
+  return field === undefined || issue.message.startsWith(`${field} `)
+    ? issue.message
+    : `${field}: ${issue.message}`;
 };
 
 /** Every failed zod validation becomes the one 400 envelope, naming the first field at fault. */

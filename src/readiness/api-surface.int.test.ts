@@ -93,6 +93,15 @@ describe("/v1 API surface", () => {
         "invalid_request",
         "acs_user_ids",
       );
+      // Many unknown fields: the first is named, the answer does not list them all.
+      const many = Object.fromEntries(
+        Array.from({ length: 3000 }, (_, i) => [`unknown_${"k".repeat(200)}_${i}`, 1]),
+      );
+      const crowded = await api.call("PUT", `/v1/user_identities/${identity}/resources`, many);
+      expect(crowded.status).toBe(400);
+      const crowdedText = await crowded.text();
+      expect(crowdedText.length).toBeLessThan(500);
+      expect(crowdedText).toContain("(and 2999 more)");
       const form = await fetch(`${api.url}/v1/user_identities/${identity}/resources`, {
         method: "PUT",
         headers: {
