@@ -93,6 +93,12 @@ describe("/v1 API surface", () => {
         "invalid_request",
         "acs_user_ids",
       );
+      // No body where one is required: not read as {} (which linked nothing, with a 200).
+      await expectError(
+        await api.call("PUT", `/v1/user_identities/${identity}/resources`),
+        400,
+        "invalid_request",
+      );
       // Many unknown fields: the first is named, the answer does not list them all.
       const many = Object.fromEntries(
         Array.from({ length: 3000 }, (_, i) => [`unknown_${"k".repeat(200)}_${i}`, 1]),

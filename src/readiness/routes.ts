@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { AppError } from "../errors.js";
 import { limitBody } from "../http/body-limit.js";
-import { requireJsonBody } from "../http/json-body.js";
+import { requireJsonBody, sendsBody } from "../http/json-body.js";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -108,6 +109,8 @@ export const readinessRoutes = (router: OpenAPIHono, service: ReadinessService) 
     })
     .openapi(putResources, async (c) => {
       const { user_identity_id: id } = c.req.valid("param");
+      // After the path's check, so a bad id is named first.
+      if (!sendsBody(c)) throw new AppError("invalid_request", "a JSON body is required");
       return c.json(await service.link(id, c.req.valid("json")), 200);
     })
     .openapi(postDeletion, async (c) => {
