@@ -108,6 +108,11 @@ describe("hostile webhooks", () => {
       const id = "e".repeat(255);
       const at = "2200-06-01T00:00:00.123+02:00";
       expect((await post({ ...base(), event_id: id, occurred_at: at })).status).toBe(202);
+      // Characters, not UTF-16 units: 255 emoji are 510 units.
+      expect((await post({ ...base(), event_id: "😀".repeat(255) })).status).toBe(202);
+      const over = await post({ ...base(), event_id: "😀".repeat(256) });
+      expect(over.status).toBe(400);
+      expect(await errorOf(over)).toMatchObject({ code: "invalid_payload", field: "event_id" });
     });
   });
 

@@ -43,7 +43,13 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 const storableId = z
   .string()
   .min(1, "must be a non-empty string")
-  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  // Characters, not UTF-16 units: 200 emoji are 400 units. Counted only when it could matter.
+  .refine(
+    (value) =>
+      value.length <= MAX_ID_LENGTH ||
+      (value.length <= 2 * MAX_ID_LENGTH && [...value].length <= MAX_ID_LENGTH),
+    `must be at most ${MAX_ID_LENGTH} characters`,
+  )
   .refine((value) => !value.includes("\u0000"), "must not contain a NUL character")
   // A lone surrogate (JSON's "\ud800") is no character: Postgres would store U+FFFD instead, and
   // two ids that differ only there would be one.
