@@ -48,6 +48,13 @@ export const createPool = (url: string, options: PoolOptions): Sql =>
  */
 export const arrayParam = (values: readonly unknown[]) => sql.param(values);
 
+/**
+ * A value as one bound parameter for a placeholder cast to `::json` in the statement: postgres.js
+ * learns the type from Postgres when it prepares the statement and serializes the value with
+ * `JSON.stringify`. Dates become ISO strings; `undefined` properties are left out (read as null).
+ */
+export const jsonParam = (value: unknown) => sql.param(value);
+
 /** A timestamp column read back as ISO 8601 text in UTC, with milliseconds (`…T…:…:….123Z`). */
 export const isoUtc = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);

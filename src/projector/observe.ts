@@ -33,9 +33,11 @@ export const observeBatch = (
   results: (ApplyResult | Error)[],
   nowMs: number,
 ): void => {
-  // One increment per label pair and batch, not per event: prom-client hashes the labels on
-  // every call.
+  // One increment per label pair and batch, not per event, and the lag's two children taken
+  // once a batch: prom-client hashes the labels on every call that names them.
   const projected = new Map<string, { event_type: string; result: string; count: number }>();
+  const sinceOccurred = metrics.projectionLagSeconds.labels({ since: "occurred" });
+  const sinceReceived = metrics.projectionLagSeconds.labels({ since: "received" });
   classified.forEach((item, index) => {
     const result = results[index];
     if (result === undefined || result instanceof Error) return;
@@ -57,15 +59,16 @@ export const observeBatch = (
       metrics.poisonEvents.inc();
       return;
     }
+    // A projected event's instant was parsed by classify; only an ignored one is parsed here.
     const occurredAt =
-      item.record.occurredAt === null ? Number.NaN : Date.parse(item.record.occurredAt);
-    if (Number.isFinite(occurredAt)) {
-      metrics.projectionLagSeconds.observe({ since: "occurred" }, lagSeconds(nowMs, occurredAt));
-    }
+      item.kind === "projected"
+        ? item.change.occurredAt
+        : item.record.occurredAt === null
+          ? Number.NaN
+          : Date.parse(item.record.occurredAt);
+    if (Number.isFinite(occurredAt)) sinceOccurred.observe(lagSeconds(nowMs, occurredAt));
     const receivedAt = Date.parse(item.record.receivedAt);
-    if (Number.isFinite(receivedAt)) {
-      metrics.projectionLagSeconds.observe({ since: "received" }, lagSeconds(nowMs, receivedAt));
-    }
+    if (Number.isFinite(receivedAt)) sinceReceived.observe(lagSeconds(nowMs, receivedAt));
   });
   for (const { count, ...labels } of projected.values()) metrics.eventsProjected.inc(labels, count);
 };

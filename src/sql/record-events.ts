@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { jsonParam, runPrepared, type Tx } from "../db/client.js";
 import type { events } from "../db/schema.js";
 
 /** An event as the event log stores it, with what became of it (`recorded_at` is now()). */
@@ -22,18 +22,24 @@ export type RecordedEvent = { event_id: string; fresh: boolean; conflict: boolea
 export const recordEvents = (tx: Tx, rows: EventRow[]) =>
   runPrepared<RecordedEvent>(tx, recordEventsStatement(rows));
 
-/** recordEvents' statement, apart so a test can EXPLAIN exactly what runs. */
-export const recordEventsStatement = (rows: EventRow[]) => {
-  const col = <K extends keyof EventRow>(key: K) => arrayParam(rows.map((row) => row[key]));
-  return sql`
+/**
+ * recordEvents' statement, apart so a test can EXPLAIN exactly what runs.
+ *
+ * The rows travel as one `json` parameter, read back by `json_to_recordset`, not as a `text[]`
+ * per column: postgres.js escapes every element of a `text[]` with two regular expressions in
+ * JavaScript, which for the bodies was about 3.5% of the worker's CPU in a profile of the drain,
+ * where its serializer for `json`, `JSON.stringify`, is native. The keys are the rows' own
+ * property names, so no row is copied to build the parameter.
+ */
+export const recordEventsStatement = (rows: EventRow[]) => sql`
     with input as (
-      select * from unnest(${col("eventId")}::text[], ${col("eventType")}::text[],
-                           ${col("workspaceId")}::text[], ${col("occurredAt")}::text[]::timestamptz[],
-                           ${col("receivedAt")}::text[]::timestamptz[], ${col("source")}::text[],
-                           ${col("payload")}::text[], ${col("payloadSha256")}::text[],
-                           ${col("outcome")}::text[], ${col("error")}::text[])
-        as e(event_id, event_type, workspace_id, occurred_at, received_at, source, payload,
-             payload_sha256, outcome, error)
+      select "eventId" as event_id, "eventType" as event_type, "workspaceId" as workspace_id,
+             "occurredAt" as occurred_at, "receivedAt" as received_at, source, payload,
+             "payloadSha256" as payload_sha256, outcome, error
+      from json_to_recordset(${jsonParam(rows)}::json)
+        as e("eventId" text, "eventType" text, "workspaceId" text, "occurredAt" timestamptz,
+             "receivedAt" timestamptz, source text, payload text, "payloadSha256" text,
+             outcome text, error text)
     ), inserted as (
       insert into events (event_id, event_type, workspace_id, occurred_at, received_at, recorded_at,
                           source, payload, payload_sha256, outcome, error)
@@ -56,4 +62,3 @@ export const recordEventsStatement = (rows: EventRow[]) => {
                 else false end as conflict
     from input i
     left join inserted n on n.event_id = i.event_id`;
-};

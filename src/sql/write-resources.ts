@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { jsonParam, runPrepared, type Tx } from "../db/client.js";
 import type { LockedResource, ResourceKey } from "./lock-resources.js";
 
 /** A resource's new state; `occurredAt` in epoch milliseconds, the order key of evolve(). */
@@ -21,20 +21,20 @@ export type ResourceWrite = ResourceKey & {
 export const writeResources = (tx: Tx, rows: ResourceWrite[]) =>
   runPrepared(tx, writeResourcesStatement(rows));
 
-/** writeResources' statement, apart so a test can EXPLAIN exactly what runs. */
-export const writeResourcesStatement = (rows: ResourceWrite[]) => {
-  const col = <K extends keyof ResourceWrite>(key: K) => arrayParam(rows.map((row) => row[key]));
-  const occurredAt = rows.map((row) =>
-    row.occurredAt === null ? null : new Date(row.occurredAt).toISOString(),
-  );
-  return sql`
+/**
+ * writeResources' statement, apart so a test can EXPLAIN exactly what runs. The rows go as one
+ * `json` parameter, as the event record's do (record-events.ts), `occurredAt` as epoch
+ * milliseconds, turned into a timestamp in SQL.
+ */
+export const writeResourcesStatement = (rows: ResourceWrite[]) => sql`
     insert into resources as r (resource_type, resource_id, state, workspace_id, event_id,
                                 event_type, event_occurred_at)
-    select * from unnest(${col("type")}::text[], ${col("id")}::uuid[], ${col("state")}::text[],
-                         ${col("workspaceId")}::text[], ${col("eventId")}::text[],
-                         ${col("eventType")}::text[], ${arrayParam(occurredAt)}::text[]::timestamptz[])
+    select w.type, w.id, w.state, w."workspaceId", w."eventId", w."eventType",
+           timestamptz 'epoch' + w."occurredAt" * interval '1 millisecond'
+    from json_to_recordset(${jsonParam(rows)}::json)
+      as w(type text, id uuid, state text, "workspaceId" text, "eventId" text, "eventType" text,
+           "occurredAt" bigint)
     on conflict (resource_type, resource_id) do update
       set state = excluded.state, workspace_id = excluded.workspace_id,
           event_id = excluded.event_id, event_type = excluded.event_type,
           event_occurred_at = excluded.event_occurred_at, updated_at = now()`;
-};

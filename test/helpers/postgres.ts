@@ -222,7 +222,12 @@ export const explainPlan = async (
       "select parameter_types::text[] as types from pg_prepared_statements where name = $1",
       [name],
     );
-    const args = (prepared?.types ?? []).map((type, slot) => `${literal(params[slot])}::${type}`);
+    // A json parameter goes as its JSON text, as postgres.js sends it (db/client.ts: jsonParam).
+    const args = (prepared?.types ?? []).map((type, slot) =>
+      type === "json" || type === "jsonb"
+        ? `${literal(JSON.stringify(params[slot]))}::${type}`
+        : `${literal(params[slot])}::${type}`,
+    );
     const [row] = await sql.unsafe(
       `explain (analyze, format json) execute ${name}(${args.join(", ")})`,
     );
