@@ -4,6 +4,7 @@ import { expectError } from "../../test/helpers/client.js";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
 import { TEST_TOKEN } from "../../test/helpers/readiness.js";
 import { LOCAL_API_TOKEN } from "../config.js";
+import type { Readiness } from "../shared/readiness.js";
 
 /** The surface every /v1 route shares (CONTRACT §5): tokens, validation, the documentation. */
 describe("/v1 API surface", () => {
@@ -125,9 +126,44 @@ describe("/v1 API surface", () => {
           headers: { "content-type": "application/json" },
         },
       );
-      // An empty JSON body is malformed JSON.
+      // An empty JSON body is malformed JSON where a body is required.
       await expectError(malformed, 400, "invalid_request");
+      // A body declared in another charset than UTF-8 is refused, not read as UTF-8.
+      const utf16 = await fetch(`${api.url}/v1/user_identities/${identity}/resources`, {
+        method: "PUT",
+        headers: {
+          authorization: `Bearer ${TEST_TOKEN}`,
+          "content-type": "application/json; charset=utf-16le",
+        },
+        body: Buffer.from(JSON.stringify({ acs_user_ids: [randomUUID()] }), "utf16le"),
+      });
+      // Read as UTF-8 it was "Malformed JSON": the answer now says what to send.
+      expect(utf16.status).toBe(400);
+      expect(((await utf16.json()) as { error: { message: string } }).error.message).toContain(
+        "UTF-8",
+      );
       expect((await api.readiness(identity)).blockers).toEqual([]);
+      const utf8 = await api.call(
+        "PUT",
+        `/v1/user_identities/${identity}/resources`,
+        { acs_user_ids: [randomUUID()] },
+        { headers: { "content-type": 'application/json; charset="UTF-8"' } },
+      );
+      expect(utf8.status).toBe(200);
+    });
+
+    it("reads an empty JSON body as no body where the body is optional (POST …/deletion)", async () => {
+      const identity = randomUUID();
+      const response = await api.call(
+        "POST",
+        `/v1/user_identities/${identity}/deletion`,
+        undefined,
+        {
+          headers: { "content-type": "application/json" },
+        },
+      );
+      expect(response.status).toBe(201);
+      expect(((await response.json()) as Readiness).deletion?.status).toBe("ready");
     });
 
     it.each(["1.5", "-1", "abc", "", "1e3"])(

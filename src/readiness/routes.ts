@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError } from "../errors.js";
 import { limitBody } from "../http/body-limit.js";
-import { requireJsonBody, sendsBody } from "../http/json-body.js";
+import { emptyBodyIsNone, requireJsonBody, sendsBody } from "../http/json-body.js";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -29,7 +29,11 @@ const withBody = <T extends typeof linksBody | typeof deletionBody>(
   schema: T,
   required: boolean,
 ) => ({
-  middleware: [requireJsonBody, limitBody({ counting: true })],
+  middleware: [
+    requireJsonBody,
+    limitBody({ counting: true }),
+    ...(required ? [] : [emptyBodyIsNone]),
+  ],
   request: {
     params: identityParams,
     body: { content: { "application/json": { schema } }, required },
