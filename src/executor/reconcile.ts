@@ -41,15 +41,18 @@ export const createReconcile =
       [
         {
           kind: "projected",
-          record: buildEventRecord({
-            eventId,
-            eventType,
-            workspaceId: workspaceId ?? "",
-            occurredAt: at,
-            receivedAt: at,
-            source: "reconciled",
-            payload,
-          }),
+          record: buildEventRecord(
+            {
+              eventId,
+              eventType,
+              workspaceId: workspaceId ?? "",
+              occurredAt: at,
+              receivedAt: at,
+              source: "reconciled",
+              payload,
+            },
+            "projected",
+          ),
           change: {
             type: job.type,
             id: job.id,

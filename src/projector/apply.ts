@@ -139,11 +139,7 @@ export const applyBatch = async (
     const [recorded, locked] = await pipeline<[RecordedEvent[], LockedResource[]]>([
       recordEvents(
         tx,
-        unique.map((item) => ({
-          ...item.record,
-          outcome: item.kind,
-          error: item.kind === "poison" ? item.error : null,
-        })),
+        unique.map((item) => item.record),
       ),
       keys.size === 0 ? Promise.resolve([]) : lockResources(tx, [...keys.values()]),
     ]);

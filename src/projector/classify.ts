@@ -10,6 +10,17 @@ export type Classified =
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
+/** The record is built as projected; these set another outcome on it (it is the caller's own). */
+const poison = (record: EventRecord, error: string): Classified => {
+  record.outcome = "poison";
+  record.error = error;
+  return { kind: "poison", record, error };
+};
+const ignored = (record: EventRecord): Classified => {
+  record.outcome = "ignored";
+  return { kind: "ignored", record };
+};
+
 export type ClassifyOptions = {
   /** SEAM_WORKSPACE_ID: events of any other workspace are stored as `ignored` (docs/operations.md). */
   workspaceId?: string | undefined;
@@ -31,36 +42,34 @@ export const classifyJob = (job: EventJob, options: ClassifyOptions = {}): Class
     parseError = "body is not JSON";
   }
   const occurredMs = Date.parse(text(json.occurred_at));
-  const record = buildEventRecord({
-    eventId: job.eventId,
-    eventType: text(json.event_type) || "unknown",
-    workspaceId: text(json.workspace_id),
-    occurredAt: Number.isNaN(occurredMs) ? null : new Date(occurredMs).toISOString(),
-    receivedAt: job.receivedAt,
-    source: job.source,
-    payload: job.body,
-  });
-  if (parseError !== undefined) return { kind: "poison", record, error: parseError };
-  if (record.occurredAt === null)
-    return { kind: "poison", record, error: "occurred_at is not a date" };
+  const record = buildEventRecord(
+    {
+      eventId: job.eventId,
+      eventType: text(json.event_type) || "unknown",
+      workspaceId: text(json.workspace_id),
+      occurredAt: Number.isNaN(occurredMs) ? null : new Date(occurredMs).toISOString(),
+      receivedAt: job.receivedAt,
+      source: job.source,
+      payload: job.body,
+    },
+    "projected",
+  );
+  if (parseError !== undefined) return poison(record, parseError);
+  if (record.occurredAt === null) return poison(record, "occurred_at is not a date");
   const rule = ruleFor(record.eventType);
-  if (rule === undefined) return { kind: "ignored", record };
+  if (rule === undefined) return ignored(record);
   // Verified, but of a workspace this service does not project: kept, and it changes nothing.
   const bound = options.workspaceId?.toLowerCase();
-  if (bound !== undefined && record.workspaceId.toLowerCase() !== bound) {
-    return { kind: "ignored", record };
-  }
+  if (bound !== undefined && record.workspaceId.toLowerCase() !== bound) return ignored(record);
   // Ingress takes `Z` or an offset (docs/api.md); Seam's schema only `Z`. Checked as the same
   // instant in UTC, so an offset that passed the door is not poison here. The stored payload is
   // the body as received either way.
   const checked = checkSeamEvent(
     json.occurred_at === record.occurredAt ? json : { ...json, occurred_at: record.occurredAt },
   );
-  if (!checked.ok) return { kind: "poison", record, error: checked.error };
+  if (!checked.ok) return poison(record, checked.error);
   const id = checked.event[rule.idField];
-  if (typeof id !== "string") {
-    return { kind: "poison", record, error: `${rule.idField} is missing` };
-  }
+  if (typeof id !== "string") return poison(record, `${rule.idField} is missing`);
   return {
     kind: "projected",
     record,
