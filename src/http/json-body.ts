@@ -38,14 +38,35 @@ export const requireJsonBody: MiddlewareHandler = async (c, next) => {
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 
 /**
- * For a route whose body is optional: a request with a JSON Content-Type and no body (a length
- * of 0) is read as no body, `{}`, as one without the header is. The validator would otherwise
- * parse the empty text as JSON and answer 400 "Malformed JSON". Hono reads a body through
- * `bodyCache`, so the empty body is given there as `{}`.
+ * What @hono/zod-openapi takes for JSON when a route's body is optional: it checks the header
+ * as sent, case-sensitively, and without digits before `+json`; any other body is skipped
+ * unvalidated and the handler gets `{}` (node_modules/@hono/zod-openapi, isJSONContentType).
  */
-export const emptyBodyIsNone: MiddlewareHandler = async (c, next) => {
-  // Hono keeps the promise of each form of the body there (its type says the value; its code,
-  // the validator's included, stores and awaits the promise).
-  if (!sendsBody(c)) (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve("{}");
+const OPTIONAL_BODY_JSON = /^application\/([a-z-.]+\+)?json/;
+
+/**
+ * For a route whose body is optional (after requireJsonBody), so that every JSON body is read
+ * and no body is `{}`:
+ * - no body (none declared, or a length of 0), whatever the Content-Type, is `{}`: the validator
+ *   would otherwise parse the empty text and answer 400 "Malformed JSON";
+ * - a chunked body that turns out empty is `{}` too (it is read through limitBody's count);
+ * - a JSON body whose Content-Type @hono/zod-openapi would not take for JSON (`Application/JSON`,
+ *   `application/vnd.v2+json`) was handed over as `{}` and its lists silently dropped: its
+ *   Content-Type is given to the validator as `application/json`.
+ * Hono reads a body through `bodyCache`, which keeps the promise of each form of the body (its
+ * type says the value; its code, the validator's included, stores and awaits the promise).
+ */
+export const optionalJsonBody: MiddlewareHandler = async (c, next) => {
+  const cache = c.req.bodyCache as { text?: Promise<string> };
+  if (!sendsBody(c)) {
+    cache.text = Promise.resolve("{}");
+    return next();
+  }
+  if (!OPTIONAL_BODY_JSON.test(c.req.header("content-type") ?? "")) {
+    c.req.raw.headers.set("content-type", "application/json");
+  }
+  if (requestHeader(c, "transfer-encoding") !== undefined) {
+    cache.text = c.req.text().then((text) => (text === "" ? "{}" : text));
+  }
   await next();
 };

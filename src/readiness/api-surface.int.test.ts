@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { connect } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../test/helpers/client.js";
 import { type Service, useHarness } from "../../test/helpers/harness.js";
@@ -164,7 +165,44 @@ describe("/v1 API surface", () => {
       );
       expect(response.status).toBe(201);
       expect(((await response.json()) as Readiness).deletion?.status).toBe("ready");
+      // Chunked, with no data: the same (fetch sends an empty stream as Content-Length: 0).
+      const { hostname, port } = new URL(api.url);
+      const socket = connect(Number(port), hostname);
+      const answer = new Promise<string>((resolve) => {
+        let text = "";
+        socket.on("data", (chunk) => {
+          text += chunk.toString();
+          if (text.includes("\r\n\r\n")) resolve(text);
+        });
+      });
+      socket.write(
+        `POST /v1/user_identities/${randomUUID()}/deletion HTTP/1.1\r\nHost: ${hostname}\r\n` +
+          `Authorization: Bearer ${TEST_TOKEN}\r\nContent-Type: application/json\r\n` +
+          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+      );
+      const statusLine = (await answer).split("\r\n")[0];
+      socket.destroy();
+      expect(statusLine).toBe("HTTP/1.1 201 Created");
     });
+
+    it.each(["Application/JSON", "application/vnd.seam2+json"])(
+      "reads the lists of POST …/deletion sent as %s (media types are case-insensitive)",
+      async (type) => {
+        const identity = randomUUID();
+        const acsUser = randomUUID();
+        const response = await api.call(
+          "POST",
+          `/v1/user_identities/${identity}/deletion`,
+          { acs_user_ids: [acsUser] },
+          { headers: { "content-type": type } },
+        );
+        expect(response.status).toBe(201);
+        // Read as {} before: the deletion was ready at once, its list dropped.
+        expect(((await response.json()) as Readiness).blockers).toEqual([
+          { type: "acs_user", id: acsUser },
+        ]);
+      },
+    );
 
     it.each(["1.5", "-1", "abc", "", "1e3"])(
       "answers 400 naming wait for wait=%s",

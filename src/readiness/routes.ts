@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { AppError } from "../errors.js";
 import { limitBody } from "../http/body-limit.js";
-import { emptyBodyIsNone, requireJsonBody, sendsBody } from "../http/json-body.js";
+import { optionalJsonBody, requireJsonBody, sendsBody } from "../http/json-body.js";
 import { bearerSecurity } from "../http/openapi.js";
 import {
   deletionNotFound,
@@ -32,7 +32,7 @@ const withBody = <T extends typeof linksBody | typeof deletionBody>(
   middleware: [
     requireJsonBody,
     limitBody({ counting: true }),
-    ...(required ? [] : [emptyBodyIsNone]),
+    ...(required ? [] : [optionalJsonBody]),
   ],
   request: {
     params: identityParams,
