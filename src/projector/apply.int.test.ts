@@ -46,6 +46,22 @@ describe("applyBatch", () => {
     ]);
   });
 
+  it("stores a poison event whose schema error quotes a key with a lone surrogate", async () => {
+    // The body is well-formed JSON text (the surrogate is an escape); parsed, the key is not
+    // UTF-16 that UTF-8 can hold, and the schema error names it.
+    const event = {
+      ...deletionEvent("phone", randomUUID()),
+      device_custom_metadata: { "\ud800": {} },
+    };
+    const item = classified(event);
+    expect(item).toMatchObject({ kind: "poison", error: expect.stringContaining("\ud800") });
+    expect((await applyBatch(testDatabase().db, [item])).results[0]?.kind).toBe("poison");
+    const [row] = await testDatabase().sql<{ outcome: string; error: string }[]>`
+      select outcome, error from events where event_id = ${String(event.event_id)}`;
+    expect(row?.outcome).toBe("poison");
+    expect(row?.error).toContain("\ufffd");
+  });
+
   it("fails the whole batch, and commits nothing, when a write of the second flight fails", async () => {
     const identity = randomUUID();
     const phones = [randomUUID(), randomUUID()];

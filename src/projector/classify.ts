@@ -1,5 +1,6 @@
 import type { EventJob } from "../ingest/queue.js";
 import { checkSeamEvent } from "../seam/events.js";
+import { wellFormed } from "../util/well-formed.js";
 import { type ResourceChange, ruleFor } from "./evolve.js";
 import { buildEventRecord, type EventRecord } from "./record.js";
 
@@ -13,7 +14,8 @@ const text = (value: unknown): string => (typeof value === "string" ? value : ""
 /** The record is built as projected; these set another outcome on it (it is the caller's own). */
 const poison = (record: EventRecord, error: string): Classified => {
   record.outcome = "poison";
-  record.error = error;
+  // The error may quote the body (a key in a schema issue's path): well-formed, as record.ts says.
+  record.error = wellFormed(error);
   return { kind: "poison", record, error };
 };
 const ignored = (record: EventRecord): Classified => {

@@ -1,5 +1,6 @@
 import type { EventRow } from "../sql/record-events.js";
 import { sha256Hex } from "../util/sha256.js";
+import { wellFormed } from "../util/well-formed.js";
 
 /** An event as the event log stores it, with what became of it (`outcome`, and `error` when poison). */
 export type EventRecord = EventRow;
@@ -11,20 +12,24 @@ export type EventRecord = EventRow;
  *
  * One object literal, built once and sent to Postgres as it is (record-events.ts): spreads of
  * the fields here and again in applyBatch were 4-5% of the projection's own CPU in a profile.
+ * Its texts are well-formed (util/well-formed.ts): a key with a lone surrogate in a verified
+ * body (ingress checks only the ids), named again in a schema error, failed the record's
+ * statement, and the poison event was never stored. The hash is of the body as UTF-8, which is
+ * the well-formed body's.
  */
 export const buildEventRecord = (
   fields: Omit<EventRecord, "payloadSha256" | "outcome" | "error">,
   outcome: EventRecord["outcome"],
   error: string | null = null,
 ): EventRecord => ({
-  eventId: fields.eventId,
-  eventType: fields.eventType,
-  workspaceId: fields.workspaceId,
+  eventId: wellFormed(fields.eventId),
+  eventType: wellFormed(fields.eventType),
+  workspaceId: wellFormed(fields.workspaceId),
   occurredAt: fields.occurredAt,
   receivedAt: fields.receivedAt,
   source: fields.source,
-  payload: fields.payload,
+  payload: wellFormed(fields.payload),
   payloadSha256: sha256Hex(fields.payload),
   outcome,
-  error,
+  error: error === null ? null : wellFormed(error),
 });

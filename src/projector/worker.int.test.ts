@@ -150,7 +150,8 @@ describe("projector worker, an event Postgres refuses", () => {
     });
     projector.start();
     try {
-      // Past ingress (queued as a replay would be): a NUL Postgres refuses (SQLSTATE 22021),
+      // Past ingress (queued as a replay would be): a NUL Postgres refuses (SQLSTATE 22P05 in
+      // the record's json parameter, 22021 as UTF-8 text: class 22 either way),
       // batched with sound events, which are projected all the same.
       const sound = [deletionEvent("phone", randomUUID()), deletionEvent("phone", randomUUID())];
       const eventId = `nul\u0000${randomUUID()}`;
