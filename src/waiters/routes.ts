@@ -16,7 +16,7 @@ import { clientSignal } from "./client-signal.js";
 import type { QueueWatch } from "./queue-watch.js";
 import type { WaiterRegistry } from "./registry.js";
 import { waitQuery } from "./schemas.js";
-import { sseEvent, sseHead, streamLater } from "./sse-stream.js";
+import { newestOnly, sseEvent, sseHead, streamLater } from "./sse-stream.js";
 import { followWait, openWait, type WaitDeps } from "./wait.js";
 
 /** Seconds between SSE keep-alive comments, below the idle timeouts of common proxies. */
@@ -99,7 +99,9 @@ export const waitingRoutes = (
           write(sseEvent(event, JSON.stringify(data), String(++sequence)));
         // A reconnect: what changed meanwhile is not kept, so the client lists again.
         if (resumed) await send("resync", {});
-        const unsubscribe = deps.queueWatch?.subscribe((counts) => void send("queue", counts));
+        const unsubscribe = deps.queueWatch?.subscribe(
+          newestOnly((counts: unknown) => send("queue", counts)),
+        );
         try {
           while (!signal.aborted && !feed.ended) {
             const batch = await feed.next(signal, SSE_KEEPALIVE_MS);

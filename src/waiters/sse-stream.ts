@@ -69,3 +69,32 @@ export const streamLater = (c: Context, run: (write: SseWrite) => Promise<void>)
     });
   return RESPONSE_ALREADY_SENT;
 };
+
+/**
+ * Sends values one write at a time, only the newest while a write is pending: for a value that
+ * supersedes the last (the queue's counts), a client that stops reading holds back one event,
+ * where one write per change kept every event, and a drain and a close listener each, in the
+ * process for as long as it did not read.
+ */
+export const newestOnly = <T>(send: (value: T) => Promise<void>) => {
+  let pending: { value: T } | undefined;
+  let writing = false;
+  const flush = async () => {
+    writing = true;
+    while (pending !== undefined) {
+      const { value } = pending;
+      pending = undefined;
+      try {
+        await send(value);
+      } catch {
+        // A write fails only when the client has gone; the stream's own loop ends it. Nobody
+        // awaits this one, and a rejection here would be unhandled.
+      }
+    }
+    writing = false;
+  };
+  return (value: T): void => {
+    pending = { value };
+    if (!writing) void flush();
+  };
+};
