@@ -152,6 +152,7 @@ export const benchEndToEnd = async (rounds: number): Promise<Record<string, Figu
   const baseline: Round[] = [];
   const ours: Round[] = [];
   const split: Round[] = [];
+  const byEntry = { baseline, ours, split };
   for (let round = 1; round <= rounds; round += 1) {
     progress(
       `e2e: round ${round} of ${rounds}, ${RATE} events/s for ${DURATION_SECONDS + WARMUP_SECONDS} s`,
@@ -177,7 +178,7 @@ export const benchEndToEnd = async (rounds: number): Promise<Record<string, Figu
         ]);
       });
       await dropPrefix(prefix);
-      ({ baseline, ours, split })[entry].push(result);
+      byEntry[entry].push(result);
       progress(describe(NAMES[entry], result));
     }
   }

@@ -1,24 +1,25 @@
 import type { EventJob } from "../ingest/queue.js";
 import { checkSeamEvent } from "../seam/events.js";
+import type { EventRow } from "../sql/record-events.js";
 import { wellFormed } from "../util/well-formed.js";
 import { type ResourceChange, ruleFor } from "./evolve.js";
-import { buildEventRecord, type EventRecord } from "./record.js";
+import { buildEventRecord } from "./record.js";
 
 export type Classified =
-  | { kind: "projected"; record: EventRecord; change: ResourceChange }
-  | { kind: "ignored"; record: EventRecord }
-  | { kind: "poison"; record: EventRecord; error: string };
+  | { kind: "projected"; record: EventRow; change: ResourceChange }
+  | { kind: "ignored"; record: EventRow }
+  | { kind: "poison"; record: EventRow; error: string };
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 
 /** The record is built as projected; these set another outcome on it (it is the caller's own). */
-const poison = (record: EventRecord, error: string): Classified => {
+const poison = (record: EventRow, error: string): Classified => {
   record.outcome = "poison";
   // The error may quote the body (a key in a schema issue's path): well-formed, as record.ts says.
   record.error = wellFormed(error);
   return { kind: "poison", record, error };
 };
-const ignored = (record: EventRecord): Classified => {
+const ignored = (record: EventRow): Classified => {
   record.outcome = "ignored";
   return { kind: "ignored", record };
 };

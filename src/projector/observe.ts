@@ -61,11 +61,7 @@ export const observeBatch = (
     }
     // A projected event's instant was parsed by classify; only an ignored one is parsed here.
     const occurredAt =
-      item.kind === "projected"
-        ? item.change.occurredAt
-        : item.record.occurredAt === null
-          ? Number.NaN
-          : Date.parse(item.record.occurredAt);
+      item.kind === "projected" ? item.change.occurredAt : Date.parse(item.record.occurredAt ?? "");
     if (Number.isFinite(occurredAt)) sinceOccurred.observe(lagSeconds(nowMs, occurredAt));
     const receivedAt = Date.parse(item.record.receivedAt);
     if (Number.isFinite(receivedAt)) sinceReceived.observe(lagSeconds(nowMs, receivedAt));

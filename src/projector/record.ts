@@ -2,13 +2,11 @@ import type { EventRow } from "../sql/record-events.js";
 import { sha256Hex } from "../util/sha256.js";
 import { wellFormed } from "../util/well-formed.js";
 
-/** An event as the event log stores it, with what became of it (`outcome`, and `error` when poison). */
-export type EventRecord = EventRow;
-
 /**
- * The stored form of an event: its fields, the sha256 (hex) of its body as received, and its
- * outcome. Apart from classify.ts, which brings @seamapi/types' schemas (about 35 MB resident),
- * because the executor's reconcile builds records too, and it is loaded by every process.
+ * The stored form of an event (`EventRow`): its fields, the sha256 (hex) of its body as
+ * received, and its outcome; a poison event's error is set by classify.ts. Apart from
+ * classify.ts, which brings @seamapi/types' schemas (about 35 MB resident), because the
+ * executor's reconcile builds records too, and it is loaded by every process.
  *
  * One object literal, built once and sent to Postgres as it is (record-events.ts): spreads of
  * the fields here and again in applyBatch were 4-5% of the projection's own CPU in a profile.
@@ -18,10 +16,9 @@ export type EventRecord = EventRow;
  * the well-formed body's.
  */
 export const buildEventRecord = (
-  fields: Omit<EventRecord, "payloadSha256" | "outcome" | "error">,
-  outcome: EventRecord["outcome"],
-  error: string | null = null,
-): EventRecord => ({
+  fields: Omit<EventRow, "payloadSha256" | "outcome" | "error">,
+  outcome: EventRow["outcome"],
+): EventRow => ({
   eventId: wellFormed(fields.eventId),
   eventType: wellFormed(fields.eventType),
   workspaceId: wellFormed(fields.workspaceId),
@@ -31,5 +28,5 @@ export const buildEventRecord = (
   payload: wellFormed(fields.payload),
   payloadSha256: sha256Hex(fields.payload),
   outcome,
-  error: error === null ? null : wellFormed(error),
+  error: null,
 });
