@@ -19,8 +19,15 @@ import {
 } from "../lib/services.js";
 
 const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 50_000);
-/** Concurrencies the no-op worker is tried at in every round; the round's best is its ceiling. */
+/**
+ * Concurrencies the no-op worker is tried at in every round, each with its writes apart and
+ * together (bench/servers/noop-worker.ts); the round's best is its ceiling.
+ */
 const NOOP_CONCURRENCIES = [64, 128, 256, 512];
+const NOOP_WRITES = ["apart", "together"] as const;
+type NoopSetting = { concurrency: number; writes: (typeof NOOP_WRITES)[number] };
+const settingName = (s: NoopSetting) =>
+  `${s.concurrency}${s.writes === "together" ? " together" : ""}`;
 
 /** Fills the queue with EVENTS realistic events (identity lifecycles), no consumer running. */
 const fillQueue = async (prefix: string) => {
@@ -92,10 +99,11 @@ const timeDrain = async (prefix: string, start: () => Promise<Service>): Promise
   }
 };
 
-const noop = (prefix: string, concurrency: number) =>
+const noop = (prefix: string, setting: NoopSetting) =>
   startBenchServer("noop-worker", {
     QUEUE_PREFIX: prefix,
-    WORKER_CONCURRENCY: String(concurrency),
+    WORKER_CONCURRENCY: String(setting.concurrency),
+    WRITE_TOGETHER: setting.writes === "together" ? "1" : "0",
   });
 
 /** The service's own worker defaults, which the store floor runs at too. */
@@ -123,26 +131,29 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
   const ceiling: Drain[] = [];
   const floor: Drain[] = [];
   const ours: Drain[] = [];
-  /** The concurrency of each round's best no-op drain. */
-  const bestAt: number[] = [];
+  /** The setting of each round's best no-op drain. */
+  const bestAt: NoopSetting[] = [];
   try {
     for (let round = 1; round <= rounds; round += 1) {
       progress(`projection: round ${round} of ${rounds}, ${EVENTS} events`);
       // Every round tries every concurrency: which one is best moves with this machine's noise
       // (64 in one round, 256 in the next), and a ceiling picked in an earlier round was beaten
       // by the store floor, which does more.
-      let roundBest: { drain: Drain; concurrency: number } | undefined;
-      for (const concurrency of NOOP_CONCURRENCIES) {
-        await fillQueue(prefix);
-        const drain = await timeDrain(prefix, () => noop(prefix, concurrency));
-        progress(describe(`no-op worker, concurrency ${concurrency}`, drain));
-        if (roundBest === undefined || drain.perSecond > roundBest.drain.perSecond) {
-          roundBest = { drain, concurrency };
+      let roundBest: { drain: Drain; setting: NoopSetting } | undefined;
+      for (const writes of NOOP_WRITES) {
+        for (const concurrency of NOOP_CONCURRENCIES) {
+          const setting = { concurrency, writes };
+          await fillQueue(prefix);
+          const drain = await timeDrain(prefix, () => noop(prefix, setting));
+          progress(describe(`no-op worker, ${settingName(setting)}`, drain));
+          if (roundBest === undefined || drain.perSecond > roundBest.drain.perSecond) {
+            roundBest = { drain, setting };
+          }
         }
       }
       if (roundBest === undefined) throw new Error("no concurrency to try");
       ceiling.push(roundBest.drain);
-      bestAt.push(roundBest.concurrency);
+      bestAt.push(roundBest.setting);
       await resetTables(DATABASE_URL);
       await fillQueue(prefix);
       const stored = await timeDrain(prefix, () => storeFloor(prefix));
@@ -171,7 +182,7 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
       ours: ours.map((d) => d.perSecond),
       ceiling: {
         values: ceiling.map((d) => d.perSecond),
-        is: `a BullMQ worker doing nothing, at its best concurrency in each round (${bestAt.join("/")}, of ${NOOP_CONCURRENCIES.join(", ")})`,
+        is: `a BullMQ worker doing nothing, at its best concurrency in each round (${bestAt.map(settingName).join("/")}, of ${NOOP_CONCURRENCIES.join(", ")}, each with its writes apart and together)`,
       },
       goal: { text: "ratio >= 0.65", met: (_, r) => (r ?? 0) >= 0.65 },
     }),

@@ -5,6 +5,7 @@ import { toError } from "../errors.js";
 import type { ExecutionHooks, FollowUp } from "../execution/advance.js";
 import { EVENTS_QUEUE, type EventJob } from "../ingest/queue.js";
 import type { Logger } from "../log.js";
+import { writeTogetherThisTurn } from "../redis.js";
 import { createBatcher } from "../util/batcher.js";
 import { STALL_RECOVERY, workerErrorLogger } from "../util/bullmq.js";
 import { type ApplyOptions, type ApplyResult, applyBatch } from "./apply.js";
@@ -106,6 +107,8 @@ export const createProjector = (deps: ProjectorDeps) => {
           results = results.map(() => failure);
         }
       }
+      // The batch's jobs are completed together, by BullMQ, once this returns: one write.
+      writeTogetherThisTurn(deps.connection);
       if (deps.metrics) observeBatch(deps.metrics, classified, results, Date.now());
       results.forEach((result, index) => {
         if (result instanceof Error || result.kind !== "conflict") return;
