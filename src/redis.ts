@@ -25,17 +25,18 @@ export const createWorkerRedis = (url: string): Redis =>
   });
 
 /**
- * Sends what is written to `redis` from now to the end of this turn of the event loop in one
- * write: the socket is corked, and uncorked by setImmediate, once every promise continuation of
- * this turn has run. The commands, their bytes and their order are what they would have been;
- * only the number of writes changes. Not ioredis's auto-pipelining, which would change how
- * BullMQ's scripts are sent.
+ * Holds what is written to `redis` until the next `setImmediate`, the rest of this turn of the
+ * event loop, and sends it then in one write: the socket is corked now and uncorked then. The
+ * commands, their bytes and their order are what they would have been; what changes is the
+ * number of writes, and that each command written in the window waits for its end (the rest of
+ * the turn's callbacks: well under a millisecond). Not ioredis's auto-pipelining, which would
+ * change how BullMQ's scripts are sent.
  *
- * For a batch of the projector's jobs completed together: each completion is a BullMQ script
- * (moveToFinished, which also takes the next job), written at once by ioredis, and a write on
- * these machines costs tens of µs in the kernel (the loopback delivers it to Redis in the
- * writer's system call). Measured in the drain (`npm run bench projection`, 3 rounds
- * alternated): 6,753 events/s median (6,664–7,097) against 6,338 (6,053–6,776) without.
+ * For a batch of the projector's jobs completed together: each completion, success or failure,
+ * is a BullMQ script (moveToFinished, which also takes the next job), written at once by ioredis
+ * in the promise continuations after the batch, and a write on these machines costs tens of µs
+ * in the kernel (the loopback delivers it to Redis in the writer's system call). The commit
+ * that brought it says what it was measured at.
  */
 export const writeTogetherThisTurn = (redis: Redis): void => {
   const socket = redis.stream;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHarness } from "../../test/helpers/harness.js";
@@ -8,6 +9,7 @@ import {
   dropPrefix,
   errorLinesWhileRedisIsDown,
   REDIS_URL,
+  recordWrites,
   testPrefix,
 } from "../../test/helpers/redis.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
@@ -166,6 +168,51 @@ describe("projector worker, an event Postgres refuses", () => {
       await waitFor(async () => (await queue.getJobCounts("completed")).completed === 2);
     } finally {
       await projector.close();
+      await harness.close();
+    }
+  });
+});
+
+/** The completions of a batch, BullMQ's scripts, leave in one write (src/redis.ts). */
+describe("projector worker, a batch's completions", () => {
+  it("writes them to Redis together, with the batch's other commands", async () => {
+    const harness = await createHarness();
+    const connection = createWorkerRedis(REDIS_URL);
+    let recording: { writes: number[]; stop: () => number[] } | undefined;
+    let batchSize = 0;
+    const projector = createProjector({
+      db: harness.database.db,
+      connection,
+      prefix: harness.prefix,
+      concurrency: 20,
+      batchSize: 20,
+      log: createLogger("silent"),
+      apply: async (db, batch) => {
+        const applied = await applyBatch(db, batch);
+        // The first batch of several: its completions are written once this returns.
+        if (recording === undefined && batch.length > 1) {
+          batchSize = batch.length;
+          recording = recordWrites(connection.stream as Socket);
+        }
+        return applied;
+      },
+    });
+    try {
+      const events = Array.from({ length: 20 }, () => deletionEvent("phone", randomUUID()));
+      await addEvents(harness.queue.queue, events.map(replayJob));
+      projector.start();
+      await waitFor(
+        async () => (await harness.queue.queue.getJobCounts("completed")).completed === 20,
+        { message: "every job completed" },
+      );
+      const writes = recording?.stop() ?? [];
+      expect(batchSize).toBeGreaterThan(1);
+      // One write carried every completion of the batch (and whatever else was sent with them).
+      expect(writes[0]).toBeGreaterThanOrEqual(batchSize);
+    } finally {
+      recording?.stop();
+      await projector.close();
+      connection.disconnect();
       await harness.close();
     }
   });

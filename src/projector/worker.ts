@@ -107,7 +107,8 @@ export const createProjector = (deps: ProjectorDeps) => {
           results = results.map(() => failure);
         }
       }
-      // The batch's jobs are completed together, by BullMQ, once this returns: one write.
+      // BullMQ completes (or fails) the batch's jobs in the promise continuations after this
+      // returns: their scripts leave in one write.
       writeTogetherThisTurn(deps.connection);
       if (deps.metrics) observeBatch(deps.metrics, classified, results, Date.now());
       results.forEach((result, index) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
+import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -102,4 +103,34 @@ export const errorLinesWhileRedisIsDown = async (
     connection.disconnect();
     await worker.close();
   }
+};
+
+type SocketInternals = {
+  _write: (chunk: unknown, encoding: unknown, callback: unknown) => void;
+  _writev: (chunks: unknown[], callback: unknown) => void;
+};
+
+/**
+ * Records the writes a socket hands to the system, single or vectored, as the number of chunks
+ * each one carried, until `stop()`, by wrapping its own methods on the instance.
+ */
+export const recordWrites = (socket: Socket) => {
+  const writes: number[] = [];
+  const internals = socket as unknown as SocketInternals;
+  const { _write: write, _writev: writev } = internals;
+  internals._write = (chunk, encoding, callback) => {
+    writes.push(1);
+    write.call(socket, chunk, encoding, callback);
+  };
+  internals._writev = (chunks, callback) => {
+    writes.push(chunks.length);
+    writev.call(socket, chunks, callback);
+  };
+  const stop = () => {
+    const own = socket as unknown as Partial<SocketInternals>;
+    delete own._write;
+    delete own._writev;
+    return writes;
+  };
+  return { writes, stop };
 };
