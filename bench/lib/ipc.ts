@@ -37,9 +37,11 @@ export const rpcClient = (child: ChildProcess) => {
     pending.get(message.id)?.(message);
     pending.delete(message.id);
   });
-  child.once("exit", (code) => {
+  child.once("exit", (code, signal) => {
+    // A signal says who ended it (SIGKILL: the OOM killer or a stray kill), a code how it ended.
+    const how = signal ?? `code ${code}`;
     for (const settle of pending.values())
-      settle({ id: -1, error: `load process exited (${code})`, cpuPercent: 0 });
+      settle({ id: -1, error: `load process exited (${how})`, cpuPercent: 0 });
     pending.clear();
   });
   const call = <T>(method: string, params: unknown = {}): Promise<Measured<T>> =>
