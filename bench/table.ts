@@ -30,7 +30,7 @@ const SECTIONS: [prefix: string, title: string, what: string][] = [
   [
     "projection",
     "Projection",
-    "50,000 queued events (identity lifecycles: creations, reissues, invalidations, deletions) drained into Postgres by the worker role at its defaults, from emptied tables each round. Ceiling: a BullMQ worker whose processor does nothing, at the best of several concurrencies, all tried in every round. Beside it, the store floor (`bench/servers/bare-project.ts`): the same worker at the service's defaults, with the service's batcher, storing each batch's ids and bodies in one autocommitted insert and nothing else, so that the gap to the no-op worker splits into storing the events and the projection.",
+    "50,000 queued events (identity lifecycles: creations, reissues, invalidations, deletions) drained into Postgres by the worker role at its defaults, from emptied tables each round. Ceiling: a BullMQ worker whose processor does nothing, at the best of several concurrencies, each with its writes to Redis apart and together (the completions of one event-loop turn in one write, as the service sends a batch's), all tried in every round. Beside it, the store floor (`bench/servers/bare-project.ts`): the same worker at the service's defaults, with the service's batcher, storing each batch's ids and bodies in one autocommitted insert and nothing else (its batch's completions in one write too), so that the gap to the no-op worker splits into storing the events and the projection.",
   ],
   [
     "e2e",
