@@ -1,4 +1,3 @@
-import type { Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { REDIS_URL, recordWrites } from "../test/helpers/redis.js";
 import { createWorkerRedis, writeTogetherThisTurn } from "./redis.js";
@@ -11,7 +10,7 @@ describe("writeTogetherThisTurn, against Redis", () => {
 
   it("sends the commands of the rest of the turn in one write, each answered as without it", async () => {
     await redis.ping();
-    const together = recordWrites(redis.stream as Socket);
+    const together = recordWrites(redis);
     writeTogetherThisTurn(redis);
     // As BullMQ sends its completions: each after a few promise hops, some from a nextTick.
     const echo = async (index: number) => {
@@ -21,13 +20,13 @@ describe("writeTogetherThisTurn, against Redis", () => {
     };
     const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => echo(index)));
     expect(answers).toEqual(Array.from({ length: 20 }, (_, index) => `message ${index}`));
-    expect(together.stop()).toEqual([20]);
+    expect(together()).toEqual([20]);
     expect(redis.stream.writableCorked).toBe(0);
 
     // The next turn writes as before: a command alone, written at once.
-    const alone = recordWrites(redis.stream as Socket);
+    const alone = recordWrites(redis);
     await Promise.all([redis.echo("a"), redis.echo("b")]);
-    expect(alone.stop()).toEqual([1, 1]);
+    expect(alone()).toEqual([1, 1]);
   });
 
   it("corks once however often it is called in a turn, and is uncorked after it", async () => {

@@ -151,7 +151,7 @@ export const benchProjection = async (rounds: number): Promise<Record<string, Fi
           }
         }
       }
-      if (roundBest === undefined) throw new Error("no concurrency to try");
+      if (roundBest === undefined) throw new Error("no no-op setting to try");
       ceiling.push(roundBest.drain);
       bestAt.push(roundBest.setting);
       await resetTables(DATABASE_URL);

@@ -12,9 +12,9 @@ import { env } from "./kit.js";
  * service, the service's own batcher (jobs in hand flushed together, two flushes at a time),
  * and one autocommitted statement per batch that inserts each event's id and body into a table
  * keyed by the id (so a redelivery changes nothing), the batch's completions in one write as the
- * service's are (src/redis.ts). No parse, classification, evolve rules,
- * row locks, readiness or metrics: a ceiling of the durable part, which shows how much of the
- * gap to the no-op worker is storing the events and how much is the projection.
+ * service's are (src/redis.ts). No parse, classification, evolve rules, row locks, readiness or
+ * metrics: a ceiling of the durable part, which shows how much of the gap to the no-op worker is
+ * storing the events and how much is the projection.
  */
 const sql = postgres(env("DATABASE_URL"), { max: 4, onnotice: () => {} });
 await sql.unsafe(FLOOR_TABLE);

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import type { Socket } from "node:net";
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHarness } from "../../test/helpers/harness.js";
@@ -178,7 +177,7 @@ describe("projector worker, a batch's completions", () => {
   it("writes them to Redis together, with the batch's other commands", async () => {
     const harness = await createHarness();
     const connection = createWorkerRedis(REDIS_URL);
-    let recording: { writes: number[]; stop: () => number[] } | undefined;
+    let stopRecording: (() => number[]) | undefined;
     let batchSize = 0;
     const projector = createProjector({
       db: harness.database.db,
@@ -190,9 +189,9 @@ describe("projector worker, a batch's completions", () => {
       apply: async (db, batch) => {
         const applied = await applyBatch(db, batch);
         // The first batch of several: its completions are written once this returns.
-        if (recording === undefined && batch.length > 1) {
+        if (stopRecording === undefined && batch.length > 1) {
           batchSize = batch.length;
-          recording = recordWrites(connection.stream as Socket);
+          stopRecording = recordWrites(connection);
         }
         return applied;
       },
@@ -205,12 +204,13 @@ describe("projector worker, a batch's completions", () => {
         async () => (await harness.queue.queue.getJobCounts("completed")).completed === 20,
         { message: "every job completed" },
       );
-      const writes = recording?.stop() ?? [];
+      const writes = stopRecording?.() ?? [];
       expect(batchSize).toBeGreaterThan(1);
-      // One write carried every completion of the batch (and whatever else was sent with them).
-      expect(writes[0]).toBeGreaterThanOrEqual(batchSize);
+      // One write carried every completion of the batch, and whatever was sent with them; a
+      // fetch that left just before them is a write of its own, so not necessarily the first.
+      expect(Math.max(0, ...writes)).toBeGreaterThanOrEqual(batchSize);
     } finally {
-      recording?.stop();
+      stopRecording?.();
       await projector.close();
       connection.disconnect();
       await harness.close();

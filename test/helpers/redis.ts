@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -111,11 +110,13 @@ type SocketInternals = {
 };
 
 /**
- * Records the writes a socket hands to the system, single or vectored, as the number of chunks
- * each one carried, until `stop()`, by wrapping its own methods on the instance.
+ * Records the writes the connection's socket hands to the system, single or vectored, as the
+ * number of chunks each one carried, by wrapping its own methods on the instance; the function
+ * returned stops recording and gives them.
  */
-export const recordWrites = (socket: Socket) => {
+export const recordWrites = (redis: Redis): (() => number[]) => {
   const writes: number[] = [];
+  const socket = redis.stream;
   const internals = socket as unknown as SocketInternals;
   const { _write: write, _writev: writev } = internals;
   internals._write = (chunk, encoding, callback) => {
@@ -126,11 +127,10 @@ export const recordWrites = (socket: Socket) => {
     writes.push(chunks.length);
     writev.call(socket, chunks, callback);
   };
-  const stop = () => {
+  return () => {
     const own = socket as unknown as Partial<SocketInternals>;
     delete own._write;
     delete own._writev;
     return writes;
   };
-  return { writes, stop };
 };
