@@ -1,6 +1,5 @@
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,17 +26,6 @@ export const until = async <T>(
   }
   throw new Error(`${message} not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 };
-
-/** A free TCP port on 127.0.0.1. */
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 
 /** A process the bench started; its output is kept for failure messages. */
 export type Child = {

@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { build } from "esbuild";
 import { Redis } from "ioredis";
+import { freePort } from "../../test/helpers/process.js";
 import { rpcClient } from "./ipc.js";
-import { answers200, type Child, freePort, printed, ROOT, startNode, stop } from "./processes.js";
+import { answers200, type Child, printed, ROOT, startNode, stop } from "./processes.js";
 import { BENCH_SECRET, BENCH_TOKEN } from "./sign.js";
 
 export const DATABASE_URL =

@@ -16,16 +16,30 @@ export const buildServer = (): string => {
   return "dist/main.js";
 };
 
-/** A port nobody listens on right now, on 127.0.0.1. */
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
+/**
+ * Ports freePort picks among: below Linux's ephemeral range (32768–60999), which is where
+ * `listen(0)` picks too, and also where every outgoing connection (a Postgres pool's, a Redis
+ * client's) takes its local port. A port found free there and closed again could be taken by
+ * such a connection before the child bound it: a test saw `EADDRINUSE` on a port `listen(0)`
+ * had just given.
+ */
+const PORTS = { from: 20_000, to: 32_767 };
+
+const bindable = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+
+/** A port nobody listens on right now, on 127.0.0.1, outside the ephemeral range (above). */
+export const freePort = async (): Promise<number> => {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${PORTS.from}–${PORTS.to} after 100 tries`);
+};
 
 /** A child process of a test: its output is kept for failure messages. */
 export type ChildHandle = {
