@@ -12,12 +12,14 @@ import { createCore } from "./roles/core.js";
 import { createWorkerRole } from "./roles/worker.js";
 import type { SeamApi } from "./seam/api.js";
 import type { SeamCalls } from "./seam/calls.js";
-import { closeInOrder } from "./shared/lifecycle.js";
+import { closeInOrder, within } from "./shared/lifecycle.js";
 import type { Clock } from "./waiters/clock.js";
 
 export type RunningService = {
   url: string;
   close: () => Promise<void>;
+  /** While close() runs, the part it is waiting for (`worker: projector`, say). */
+  closing: () => string | undefined;
   /** The API role's waiters, so in-process tests can see that a wait leaves nothing behind. */
   waiters: ApiRole["waiting"] | undefined;
 };
@@ -123,7 +125,10 @@ export const startService = async (
   });
   const { server, port } = await listen(app, config).catch(async (error: unknown) => {
     // A port already taken: what was opened must not keep the process (or Redis) alive.
-    await closeInOrder([api?.drain, core.close]).catch(() => {});
+    await closeInOrder([
+      ["waiters", api?.drain],
+      ["core", () => core.close()],
+    ]).catch(() => {});
     throw error;
   });
   const url = `http://${config.host}:${port}`;
@@ -141,9 +146,9 @@ export const startService = async (
       : await createWorkerRole({ config, log, core, seamApi, seamCalls }).catch(
           async (error: unknown) => {
             await closeInOrder([
-              () => new Promise<void>((resolve) => server.close(() => resolve())),
-              api?.drain,
-              core.close,
+              ["http server", () => new Promise<void>((resolve) => server.close(() => resolve()))],
+              ["waiters", api?.drain],
+              ["core", () => core.close()],
             ]).catch(() => {});
             throw error;
           },
@@ -157,22 +162,41 @@ export const startService = async (
   });
 
   // In reverse order of building; each part is closed even when one before it fails.
+  let closing: string | undefined;
+  const onClosing = (part: string) => {
+    closing = part;
+  };
   const close = () => {
     stopping = true;
-    return closeInOrder([
-      async () => {
-        // Stop accepting, then answer every waiter with its current state (docs/api.md): the
-        // server cannot finish closing while long-polls and SSE streams hold their connections.
-        const serverClosed = closeServer(server);
-        await closeInOrder([api?.drain, () => serverClosed]);
-      },
-      () => migrated,
-      worker?.close,
-      api?.close,
-      core.close,
-    ]);
+    return closeInOrder(
+      [
+        [
+          "http",
+          async () => {
+            // Stop accepting, then answer every waiter with its current state (docs/api.md):
+            // the server cannot finish closing while long-polls and SSE streams hold their
+            // connections.
+            const serverClosed = closeServer(server);
+            await closeInOrder(
+              [
+                ["waiters", api?.drain],
+                ["connections", () => serverClosed],
+              ],
+              within("http", onClosing),
+            );
+          },
+        ],
+        ["migrations", () => migrated],
+        ["worker", worker && (() => worker.close(within("worker", onClosing)))],
+        ["enqueuer", api?.close],
+        ["core", () => core.close(within("core", onClosing))],
+      ],
+      onClosing,
+    ).finally(() => {
+      closing = undefined;
+    });
   };
-  return { url, close, waiters: api?.waiting };
+  return { url, close, closing: () => closing, waiters: api?.waiting };
 };
 
 const main = async () => {
@@ -198,7 +222,10 @@ const main = async () => {
     shuttingDown = true;
     log.info({ signal }, "shutting down");
     const deadline = setTimeout(() => {
-      log.error({ timeoutMs: config.shutdownTimeoutMs }, "shutdown deadline passed, exiting");
+      log.error(
+        { timeoutMs: config.shutdownTimeoutMs, closing: service.closing() },
+        "shutdown deadline passed, exiting",
+      );
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();

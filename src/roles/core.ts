@@ -5,7 +5,7 @@ import type { HealthCheck } from "../http/health.js";
 import { createEventsQueue } from "../ingest/queue.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { createProducerRedis } from "../redis.js";
-import { closeInOrder } from "../shared/lifecycle.js";
+import { closeInOrder, type OnClosing } from "../shared/lifecycle.js";
 import { pingDatabase } from "../sql/probes.js";
 
 /**
@@ -39,13 +39,16 @@ export const createCore = (config: Config) => {
     callsQueue,
     metrics,
     health,
-    close: () =>
-      closeInOrder([
-        () => queue.close(),
-        () => callsQueue.close(),
-        () => redis.disconnect(),
-        () => db.end({ timeout: 5 }),
-      ]),
+    close: (onClosing?: OnClosing) =>
+      closeInOrder(
+        [
+          ["events queue", () => queue.close()],
+          ["calls queue", () => callsQueue.close()],
+          ["redis", () => redis.disconnect()],
+          ["postgres pool", () => db.end({ timeout: 5 })],
+        ],
+        onClosing,
+      ),
   };
 };
 

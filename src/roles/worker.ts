@@ -8,7 +8,7 @@ import { createEnricher } from "../projector/enrich.js";
 import { createWorkerRedis } from "../redis.js";
 import type { SeamApi } from "../seam/api.js";
 import type { SeamCalls } from "../seam/calls.js";
-import { closeInOrder } from "../shared/lifecycle.js";
+import { closeInOrder, type OnClosing, within } from "../shared/lifecycle.js";
 import type { Core } from "./core.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -53,7 +53,14 @@ const createExecutor = ({ config, log, core }: WorkerRoleDeps, seamCalls: SeamCa
       worker.start();
       resumeRunningExecutions({ db: core.db, advance, followUp, log }).catch(logSweepFailure(log));
     },
-    close: () => closeInOrder([() => worker.close(), () => redis.disconnect()]),
+    close: (onClosing?: OnClosing) =>
+      closeInOrder(
+        [
+          ["call worker", () => worker.close()],
+          ["redis", () => redis.disconnect()],
+        ],
+        onClosing,
+      ),
   };
 };
 
@@ -97,13 +104,16 @@ export const createWorkerRole = async (deps: WorkerRoleDeps) => {
       retention.start();
       log.info({ concurrency: config.workerConcurrency }, "projector started");
     },
-    close: () =>
-      closeInOrder([
-        () => retention.close(),
-        () => executor?.close(),
-        () => projector.close(),
-        () => enricher?.close(),
-        () => redis.disconnect(),
-      ]),
+    close: (onClosing?: OnClosing) =>
+      closeInOrder(
+        [
+          ["retention", () => retention.close()],
+          ["executor", executor && (() => executor.close(within("executor", onClosing)))],
+          ["projector", () => projector.close()],
+          ["enricher", enricher && (() => enricher.close())],
+          ["redis", () => redis.disconnect()],
+        ],
+        onClosing,
+      ),
   };
 };

@@ -58,15 +58,20 @@ afterAll(async () => {
  * Runs every clean-up step, each within its own bound, then throws the failures, naming their
  * steps. Once, in CI, this hook hung past its 60 s without saying which step did. Each step
  * now has 15 s, so even three that hang end within the hook's 60 s with their names, and the
- * steps after a hung one still run.
+ * steps after a hung one still run; a service's stop that hangs names the part it waits for.
  */
-const cleanUp = async (steps: [name: string, run: () => Promise<unknown>][]) => {
+const cleanUp = async (
+  steps: [name: string, run: () => Promise<unknown>, stuckAt?: () => string | undefined][],
+) => {
   const failures: string[] = [];
-  for (const [name, run] of steps) {
+  for (const [name, run, stuckAt] of steps) {
     try {
       await withTimeout(run(), 15_000);
     } catch (error) {
-      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      const at = stuckAt?.();
+      failures.push(
+        `${name}${at ? ` (at ${at})` : ""}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   if (failures.length > 0) throw new Error(`clean-up failed: ${failures.join("; ")}`);
@@ -79,7 +84,7 @@ afterEach(async () => {
   [service, sim] = [undefined, undefined];
   await cleanUp([
     ["closing the pages", () => Promise.all(browser.context.pages().map((page) => page.close()))],
-    ["stopping the service", async () => stopping?.stop()],
+    ["stopping the service", async () => stopping?.stop(), () => stopping?.closing()],
     ["closing the simulator", async () => closing?.close()],
   ]);
 });

@@ -103,6 +103,7 @@ const startInProcess = async (env: Record<string, string>, options: StartOptions
   return {
     url: service.url,
     waiters: service.waiters,
+    closing: service.closing,
     process: undefined,
     stop: () => {
       closed ??= service.close();
@@ -119,6 +120,7 @@ const startProcess = async (env: Record<string, string>, options: StartOptions) 
   return {
     url: child.url,
     waiters: undefined,
+    closing: () => undefined,
     process: child as ChildHandle,
     /** SIGTERM (SIGKILL after a grace), or the signal given, by the child's pid. */
     stop: (signal?: NodeJS.Signals) =>
@@ -169,6 +171,8 @@ const serviceOf = (started: Started, flavour: Flavour, role: Role, secret: strin
   health: () => readHealth(started.url),
   /** Stops this service only (the harness's database and queue stay); a process by `signal`. */
   stop: started.stop,
+  /** In-process, while a stop runs: the part it waits for (a process's is in its log). */
+  closing: started.closing,
 });
 
 export type Service = ReturnType<typeof serviceOf>;

@@ -67,6 +67,8 @@ test("a stop that cannot finish (its transaction blocked) ends at SHUTDOWN_TIMEO
     expect(took).toBeGreaterThanOrEqual(1400);
     expect(took).toBeLessThan(6000);
     expect(worker.process.output()).toContain("shutdown deadline passed");
+    // It names the part it was waiting for: the projector, its batch blocked.
+    expect(worker.process.output()).toContain('"closing":"worker: projector"');
   } finally {
     await blocker`rollback`;
     blocker.release();
