@@ -8,6 +8,7 @@ import { executionSteps } from "../../src/shared/resources.js";
 import { withTimeout } from "../../src/util/timeout.js";
 import { type Browser, openBrowser, watchPage } from "../helpers/browser.js";
 import { type Service, useHarness } from "../helpers/harness.js";
+import { watchOpenRequests } from "../helpers/open-requests.js";
 import { ROOT } from "../helpers/process.js";
 import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
 import { proxyUrl } from "../helpers/tcp-proxy.js";
@@ -39,6 +40,7 @@ const OUT = path.join(ROOT, "test-results/console");
 const LIVE_MS = 1000;
 
 const harness = useHarness({}, false);
+const requests = watchOpenRequests();
 let browser: Browser;
 let service: Service | undefined;
 let sim: SeamSim | undefined;
@@ -50,6 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  requests.stop();
   await browser?.close();
   await writeFile(path.join(OUT, "timings.json"), `${JSON.stringify(timings, null, 2)}\n`);
 });
@@ -84,7 +87,14 @@ afterEach(async () => {
   [service, sim] = [undefined, undefined];
   await cleanUp([
     ["closing the pages", () => Promise.all(browser.context.pages().map((page) => page.close()))],
-    ["stopping the service", async () => stopping?.stop(), () => stopping?.closing()],
+    [
+      "stopping the service",
+      async () => stopping?.stop(),
+      () => {
+        const open = requests.open();
+        return `${stopping?.closing()}; requests open: ${open.length > 0 ? open.join(", ") : "none"}`;
+      },
+    ],
     ["closing the simulator", async () => closing?.close()],
   ]);
 });
