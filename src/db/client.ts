@@ -55,6 +55,18 @@ export const arrayParam = (values: readonly unknown[]) => sql.param(values);
  */
 export const jsonParam = (value: unknown) => sql.param(value);
 
+/**
+ * Ids as a `uuid[]` expression for the statements that run on every batch or wake (`= any(…)`,
+ * `unnest(…)`), sent as one `json` parameter rather than a `uuid[]` one. Given an array
+ * parameter, Postgres plans for its length: a prepared statement's custom plan (1 id) then looks
+ * cheaper than its generic plan (10 ids, its guess), so it is planned again at every execution.
+ * Through json the length is unknown to every plan alike, and after five executions the generic
+ * plan is kept. The readiness read for one id after an idle 20 ms took 0.72 ms instead of 0.95
+ * (p50 of 150, alternated; .scratch measurement, planning 0.13-0.6 ms of it).
+ */
+export const uuidArray = (ids: readonly string[]) =>
+  sql`array(select value::uuid from json_array_elements_text(${jsonParam(ids)}::json))`;
+
 /** A timestamp column read back as ISO 8601 text in UTC, with milliseconds (`…T…:…:….123Z`). */
 export const isoUtc = (column: string) =>
   sql.raw(`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { TransactionSql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, explainPlan, type TestDatabase } from "../../test/helpers/postgres.js";
 import { deletionEvent, replayJob } from "../../test/helpers/readiness.js";
+import { arrayParam } from "../db/client.js";
 import { favourKeyLookups } from "../sql/favour-key-lookups.js";
 import { lockIdentitiesStatement } from "../sql/lock-identities.js";
 import { lockResourcesStatement } from "../sql/lock-resources.js";
@@ -121,15 +122,11 @@ describe("projection statements on filled tables", () => {
       // and on the pool (GET, and the waiters' read after a wake), on the same connections.
       ["the readiness read", readinessStatement(identities)],
     ];
-    if (projectorCosts) {
-      // The rest of the readiness side, which runs only under the identity locks: the locks,
-      // the refresh and its NOTIFY, the executions' read.
-      statements.push(
-        ["the identity locks", lockIdentitiesStatement(identities)],
-        ["the refresh", refreshDeletionsStatement(identities)],
-        ["the executions' read", runningExecutionsStatement(identities)],
-      );
-    }
+    statements.push(
+      ["the identity locks", lockIdentitiesStatement(identities)],
+      ["the refresh", refreshDeletionsStatement(identities)],
+      ["the executions' read", runningExecutionsStatement(identities)],
+    );
     await rolledBack(async (tx) => {
       // As every identity-locked transaction does (sql/lock-identities.ts).
       if (projectorCosts) await favourKeyLookups(tx);
@@ -145,11 +142,28 @@ describe("projection statements on filled tables", () => {
     });
   });
 
-  // The control of the refresh's case above: without the projector's costs, this fill brings
-  // the planner to the plan they are for (pending_deletions scanned whole and hashed), so that
-  // case would see it if the costs stopped applying.
-  it("plans the refresh as a scan of every deletion request at default costs (the control)", async () => {
-    const plan = await rolledBack((tx) => explainPlan(tx, refreshDeletionsStatement(identities)));
+  // The control: this fill is one that misleads the planner. The refresh as it was written
+  // before its ids went as json (a `uuid[]` parameter, whose length the planner sees: 50) is
+  // planned at default costs as a scan of every deletion request, hashed; the cases above would
+  // catch a statement that came to such a plan.
+  it("plans the refresh with a uuid[] of 50 ids as a scan of every deletion request at default costs (the control)", async () => {
+    const arrayForm = sql`
+      with current_blocking as (
+        select d.user_identity_id,
+               exists (select 1 from resources r
+                       where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
+        from pending_deletions d
+        where d.user_identity_id = any(${arrayParam(identities)}::uuid[])
+      ), refreshed as (
+        update pending_deletions p
+        set status = case when b.blocked then 'pending' else 'ready' end,
+            ready_at = case when b.blocked then null else coalesce(p.ready_at, now()) end
+        from current_blocking b
+        where p.user_identity_id = b.user_identity_id
+        returning p.user_identity_id
+      )
+      select user_identity_id from refreshed`;
+    const plan = await rolledBack((tx) => explainPlan(tx, arrayForm));
     expect(plan).toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"pending_deletions"/);
   });
 });

@@ -7,6 +7,9 @@ import { runPrepared, type Tx } from "../db/client.js";
  * 10,000 deletion requests, the planner refreshed 50 identities by scanning the whole
  * pending_deletions table twice and hashing it (5-15 ms on every projection batch that
  * unblocked one, with fresh statistics or without) rather than looking up 50 keys (1.3-2 ms).
+ * That was the refresh with its ids as a `uuid[]`, planned for their number; sent as json
+ * (db/client.ts, uuidArray) it looks them up at either cost, and these costs stay for the
+ * statements and plans the test has not seen.
  *
  * SET LOCAL, sent with the identity locks (lock-identities.ts), not a startup parameter of the
  * pool: PgBouncer refuses a connection that sends one it does not know, and docs/operations.md

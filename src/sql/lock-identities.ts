@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { runPrepared, type Tx, uuidArray } from "../db/client.js";
 import { favourKeyLookups } from "./favour-key-lookups.js";
 
 /** First key of the two-key advisory lock that serialises work on one user identity. */
@@ -18,9 +18,9 @@ const IDENTITY_LOCK_CLASS = 7313;
  *
  * It also sets the planner's costs for the rest of the transaction (favour-key-lookups.ts).
  * The refresh and the executions' read run only under this lock (in the projector, the API's
- * links and requests, and the executor), so they are always planned at those costs. The
- * readiness read runs both under it and on the pool; the plan test holds it to key lookups
- * at either cost (projector/plans.int.test.ts).
+ * links and requests, and the executor), so they are always planned at those costs; the
+ * readiness read runs both under it and on the pool. The plan test holds every one of them to
+ * key lookups at either cost (projector/plans.int.test.ts).
  */
 export const lockIdentities = (tx: Tx, identityIds: string[]) => {
   // Sent at once, so it goes before the lock on the connection, whenever the lock is sent. Not
@@ -34,5 +34,5 @@ export const lockIdentitiesStatement = (identityIds: string[]) => {
   const sorted = [...new Set(identityIds)].sort();
   return sql`
     select pg_advisory_xact_lock(${IDENTITY_LOCK_CLASS}, hashtext(s.id::text))
-    from (select id from unnest(${arrayParam(sorted)}::uuid[]) as t(id) order by id) as s`;
+    from (select id from unnest(${uuidArray(sorted)}) as t(id) order by id) as s`;
 };

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, runPrepared, type Tx } from "../db/client.js";
+import { runPrepared, type Tx, uuidArray } from "../db/client.js";
 import { READINESS_CHANNEL } from "./notify-readiness.js";
 
 /**
@@ -18,7 +18,7 @@ export const refreshDeletionsStatement = (identityIds: string[]) => sql`
              exists (select 1 from resources r
                      where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
       from pending_deletions d
-      where d.user_identity_id = any(${arrayParam(identityIds)}::uuid[])
+      where d.user_identity_id = any(${uuidArray(identityIds)})
     ), refreshed as (
       update pending_deletions p
       set status = case when b.blocked then 'pending' else 'ready' end,

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, type Db, runPrepared, type Tx } from "../db/client.js";
+import { type Db, runPrepared, type Tx, uuidArray } from "../db/client.js";
 import type {
   CallState,
   CallTarget,
@@ -49,7 +49,7 @@ export const runningExecutionsStatement = (identityIds: string[]) => sql`
                      where r.user_identity_id = e.user_identity_id and r.state <> 'deleted'),
                     '[]'::json) as live
     from executions e
-    where e.user_identity_id = any(${arrayParam(identityIds)}::uuid[]) and e.status = 'running'
+    where e.user_identity_id = any(${uuidArray(identityIds)}) and e.status = 'running'
     for update of e`;
 
 /** The identities whose executions are running: what a process re-queues when it starts. */

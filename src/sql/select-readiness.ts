@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { arrayParam, type Db, isoUtc, runPrepared, type Tx } from "../db/client.js";
+import { type Db, isoUtc, runPrepared, type Tx, uuidArray } from "../db/client.js";
 import type { Execution, Readiness } from "../shared/readiness.js";
 
 export type ReadinessRow = {
@@ -42,7 +42,7 @@ export const readinessStatement = (identityIds: string[]) => sql`
            ${isoUtc("e.started_at")} as started_at,
            ${isoUtc("e.finished_at")} as finished_at,
            e.error_code, e.error_message
-    from unnest(${arrayParam(identityIds)}::uuid[]) as i(id)
+    from unnest(${uuidArray(identityIds)}) as i(id)
     left join lateral (select * from pending_deletions p
                        where p.user_identity_id = i.id limit 1) d on true
     left join lateral (select * from executions x
