@@ -63,6 +63,38 @@ const listen = (
     server.once("error", reject);
   });
 
+/**
+ * How long a stopping server waits, once its waiters are answered, for the requests still in
+ * hand to finish before it closes their connections. Within SHUTDOWN_TIMEOUT_MS (10 s) with
+ * the worker's jobs in hand after it; above a webhook's longest (ENQUEUE_TIMEOUT_MS, 1.5 s).
+ */
+const CONNECTIONS_GRACE_MS = 3000;
+
+/**
+ * Waits for `closed` (the server's close) for CONNECTIONS_GRACE_MS, then closes the
+ * connections still open and says how many: a request that does not end must not hold the
+ * stop for ever (in a test's process there is no deadline to end it). Once seen in CI, after
+ * every waiter was answered.
+ */
+const closeConnections = async (server: ServerType, closed: Promise<void>, log: Logger) => {
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), CONNECTIONS_GRACE_MS);
+  });
+  const over = await Promise.race([closed, graceOver]);
+  clearTimeout(timer);
+  if (over !== true || !("closeAllConnections" in server)) return closed;
+  const open = await new Promise<number>((resolve) =>
+    server.getConnections((error, count) => resolve(error ? Number.NaN : count)),
+  );
+  log.warn(
+    { connections: open, graceMs: CONNECTIONS_GRACE_MS },
+    "connections still open at shutdown after the grace; closing them",
+  );
+  server.closeAllConnections();
+  return closed;
+};
+
 const closeServer = (server: ServerType) =>
   new Promise<void>((resolve) => {
     // Answered waiters (long-polls, SSE streams) leave keep-alive connections that turn idle
@@ -180,7 +212,7 @@ export const startService = async (
             await closeInOrder(
               [
                 ["waiters", api?.drain],
-                ["connections", () => serverClosed],
+                ["connections", () => closeConnections(server, serverClosed, log)],
               ],
               within("http", onClosing),
             );

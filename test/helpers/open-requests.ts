@@ -25,6 +25,8 @@ export const watchOpenRequests = () => {
       [...open.values()].map(
         ({ what, since }) => `${what} (${Math.round(performance.now() - since)} ms)`,
       ),
-    stop: () => unsubscribe("http.server.request.start", onStart),
+    stop: (): void => {
+      unsubscribe("http.server.request.start", onStart);
+    },
   };
 };
