@@ -45,9 +45,15 @@ const harness = useHarness({}, false);
 const requests = watchOpenRequests();
 /** What the services log at warn and above, read back after each stop. */
 const warnings: string[] = [];
+/** The requests still open when a stop's grace ran out (src/main.ts), as it logged so. */
+let openAtGrace: string[] = [];
 const sink = new Writable({
   write(chunk, _encoding, done) {
-    warnings.push(...String(chunk).split("\n").filter(Boolean));
+    const lines = String(chunk).split("\n").filter(Boolean);
+    if (lines.some((line) => line.includes("connections still open at shutdown"))) {
+      openAtGrace = requests.open();
+    }
+    warnings.push(...lines);
     done();
   },
 });
@@ -117,7 +123,9 @@ afterEach(async () => {
   // A stop that needed its grace (src/main.ts) passes, but says what it waited for: once, in
   // CI, a stop waited here on a connection that nothing ended.
   if (warnings.slice(warned).some((line) => line.includes("connections still open at shutdown"))) {
-    console.warn(`a stop needed its grace; requests open as it began: ${openAtStop.join(", ")}`);
+    console.warn(
+      `a stop needed its grace; requests open as it began: ${openAtStop.join(", ")}; as the grace ran out: ${openAtGrace.join(", ") || "none"}`,
+    );
   }
 });
 
