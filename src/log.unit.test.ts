@@ -1,18 +1,7 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { collectLogLines } from "../test/helpers/log-lines.js";
 import { waitFor } from "../test/helpers/wait-for.js";
 import { chooseLogFormat, createLogger, type LogFormat } from "./log.js";
-
-const collect = () => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
-  return { lines, sink };
-};
 
 describe("chooseLogFormat", () => {
   it.each([
@@ -28,7 +17,7 @@ describe("chooseLogFormat", () => {
 
 describe("createLogger", () => {
   it("writes one JSON object a line by default, secrets redacted", () => {
-    const { lines, sink } = collect();
+    const { lines, sink } = collectLogLines();
     createLogger("info", { role: "api" }, sink).info({ seamApiKey: "seam_secret" }, "started");
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? "")).toMatchObject({
@@ -41,7 +30,7 @@ describe("createLogger", () => {
   });
 
   it("writes lines a person reads when pretty, secrets still redacted", async () => {
-    const { lines, sink } = collect();
+    const { lines, sink } = collectLogLines();
     createLogger("info", { role: "api" }, sink, "pretty").warn(
       { seamApiKey: "seam_secret", queued: 3 },
       "queue is deep",

@@ -13,6 +13,7 @@ import { createWorkerRole } from "./roles/worker.js";
 import type { SeamApi } from "./seam/api.js";
 import type { SeamCalls } from "./seam/calls.js";
 import { closeInOrder, within } from "./shared/lifecycle.js";
+import { withTimeout } from "./util/timeout.js";
 import type { Clock } from "./waiters/clock.js";
 
 export type RunningService = {
@@ -77,13 +78,12 @@ const CONNECTIONS_GRACE_MS = 3000;
  * every waiter was answered.
  */
 const closeConnections = async (server: ServerType, closed: Promise<void>, log: Logger) => {
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<true>((resolve) => {
-    timer = setTimeout(() => resolve(true), CONNECTIONS_GRACE_MS);
-  });
-  const over = await Promise.race([closed, graceOver]);
-  clearTimeout(timer);
-  if (over !== true || !("closeAllConnections" in server)) return closed;
+  // `closed` never rejects: the only failure is the grace's TimeoutError.
+  const ended = await withTimeout(closed, CONNECTIONS_GRACE_MS).then(
+    () => true,
+    () => false,
+  );
+  if (ended || !("closeAllConnections" in server)) return closed;
   const open = await new Promise<number>((resolve) =>
     server.getConnections((error, count) => resolve(error ? Number.NaN : count)),
   );

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, type Service } from "../../test/helpers/harness.js";
+import { collectLogLines } from "../../test/helpers/log-lines.js";
 import { TEST_TOKEN } from "../../test/helpers/readiness.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { createLogger } from "../log.js";
@@ -10,13 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What the service logs, line by line, as its log collector would read it. */
 describe("what a request leaves in the log", () => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = collectLogLines();
   let harness: Harness;
   let service: Service;
   beforeAll(async () => {

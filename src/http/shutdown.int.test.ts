@@ -1,7 +1,7 @@
 import { connect } from "node:net";
-import { Writable } from "node:stream";
 import { expect, it, onTestFinished } from "vitest";
 import { useHarness } from "../../test/helpers/harness.js";
+import { collectLogLines } from "../../test/helpers/log-lines.js";
 import { watchOpenRequests } from "../../test/helpers/open-requests.js";
 import { waitFor } from "../../test/helpers/wait-for.js";
 import { createLogger } from "../log.js";
@@ -17,13 +17,7 @@ const harness = useHarness();
 it("closes a connection whose request never ends once the grace is over, and says so", {
   timeout: 30_000,
 }, async () => {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split("\n").filter(Boolean));
-      done();
-    },
-  });
+  const { lines, sink } = collectLogLines();
   const service = await harness().start({ role: "api", log: createLogger("warn", {}, sink) });
   const requests = watchOpenRequests();
   onTestFinished(() => requests.stop());
@@ -51,10 +45,7 @@ it("closes a connection whose request never ends once the grace is over, and say
   expect(stopped).toBe(false);
   await stopping;
   await closed;
-  expect(lines.some((line) => line.includes("connections still open at shutdown"))).toBe(true);
-  expect(
-    JSON.parse(lines.find((line) => line.includes("connections still open")) ?? "{}"),
-  ).toMatchObject({
-    connections: 1,
-  });
+  const warned = lines.find((line) => line.includes("connections still open at shutdown"));
+  expect(warned, "the grace's warn line").toBeDefined();
+  expect(JSON.parse(warned ?? "{}")).toMatchObject({ connections: 1 });
 });

@@ -9,7 +9,7 @@ import { favourKeyLookups } from "../sql/favour-key-lookups.js";
 import { lockIdentitiesStatement } from "../sql/lock-identities.js";
 import { lockResourcesStatement } from "../sql/lock-resources.js";
 import { recordEventsStatement } from "../sql/record-events.js";
-import { refreshDeletionsStatement } from "../sql/refresh-deletions.js";
+import { refreshDeletionsOf, refreshDeletionsStatement } from "../sql/refresh-deletions.js";
 import { runningExecutionsStatement } from "../sql/select-executions.js";
 import { readinessStatement } from "../sql/select-readiness.js";
 import { writeResourcesStatement } from "../sql/write-resources.js";
@@ -147,22 +147,7 @@ describe("projection statements on filled tables", () => {
   // planned at default costs as a scan of every deletion request, hashed; the cases above would
   // catch a statement that came to such a plan.
   it("plans the refresh with a uuid[] of 50 ids as a scan of every deletion request at default costs (the control)", async () => {
-    const arrayForm = sql`
-      with current_blocking as (
-        select d.user_identity_id,
-               exists (select 1 from resources r
-                       where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
-        from pending_deletions d
-        where d.user_identity_id = any(${arrayParam(identities)}::uuid[])
-      ), refreshed as (
-        update pending_deletions p
-        set status = case when b.blocked then 'pending' else 'ready' end,
-            ready_at = case when b.blocked then null else coalesce(p.ready_at, now()) end
-        from current_blocking b
-        where p.user_identity_id = b.user_identity_id
-        returning p.user_identity_id
-      )
-      select user_identity_id from refreshed`;
+    const arrayForm = refreshDeletionsOf(sql`${arrayParam(identities)}::uuid[]`);
     const plan = await rolledBack((tx) => explainPlan(tx, arrayForm));
     expect(plan).toMatch(/"Node Type":"Seq Scan"[^{}]*"Relation Name":"pending_deletions"/);
   });

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { runPrepared, type Tx, uuidArray } from "../db/client.js";
 import { READINESS_CHANNEL } from "./notify-readiness.js";
 
@@ -12,13 +12,20 @@ export const refreshDeletions = (tx: Tx, identityIds: string[]) =>
   runPrepared(tx, refreshDeletionsStatement(identityIds));
 
 /** refreshDeletions' statement, apart so a test can EXPLAIN exactly what runs. */
-export const refreshDeletionsStatement = (identityIds: string[]) => sql`
+export const refreshDeletionsStatement = (identityIds: string[]) =>
+  refreshDeletionsOf(uuidArray(identityIds));
+
+/**
+ * The refresh of the identities that `ids`, a `uuid[]` expression, names. Apart so the plan
+ * test's control can plan it with another form of the list (projector/plans.int.test.ts).
+ */
+export const refreshDeletionsOf = (ids: SQL) => sql`
     with current_blocking as (
       select d.user_identity_id,
              exists (select 1 from resources r
                      where r.user_identity_id = d.user_identity_id and r.state <> 'deleted') as blocked
       from pending_deletions d
-      where d.user_identity_id = any(${uuidArray(identityIds)})
+      where d.user_identity_id = any(${ids})
     ), refreshed as (
       update pending_deletions p
       set status = case when b.blocked then 'pending' else 'ready' end,

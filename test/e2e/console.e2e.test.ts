@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Writable } from "node:stream";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type SeamSim, startSeamSim } from "../../sim/server.js";
@@ -10,6 +9,7 @@ import { executionSteps } from "../../src/shared/resources.js";
 import { withTimeout } from "../../src/util/timeout.js";
 import { type Browser, openBrowser, watchPage } from "../helpers/browser.js";
 import { type Service, type StartOptions, useHarness } from "../helpers/harness.js";
+import { collectLogLines } from "../helpers/log-lines.js";
 import { watchOpenRequests } from "../helpers/open-requests.js";
 import { ROOT } from "../helpers/process.js";
 import { deletionEvent, TEST_TOKEN } from "../helpers/readiness.js";
@@ -43,19 +43,13 @@ const LIVE_MS = 1000;
 
 const harness = useHarness({}, false);
 const requests = watchOpenRequests();
-/** What the services log at warn and above, read back after each stop. */
-const warnings: string[] = [];
-/** The requests still open when a stop's grace ran out (src/main.ts), as it logged so. */
-let openAtGrace: string[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    const lines = String(chunk).split("\n").filter(Boolean);
-    if (lines.some((line) => line.includes("connections still open at shutdown"))) {
-      openAtGrace = requests.open();
-    }
-    warnings.push(...lines);
-    done();
-  },
+/**
+ * The requests still open when a stop's grace ran out (src/main.ts), taken as the service logs
+ * so at warn; undefined while no stop has needed it.
+ */
+let openAtGrace: string[] | undefined;
+const { sink } = collectLogLines((line) => {
+  if (line.includes("connections still open at shutdown")) openAtGrace = requests.open();
 });
 const start = (options: StartOptions = {}) =>
   harness().start({ log: createLogger("warn", {}, sink), ...options });
@@ -103,7 +97,6 @@ const cleanUp = async (
 afterEach(async () => {
   const [stopping, closing] = [service, sim];
   [service, sim] = [undefined, undefined];
-  const warned = warnings.length;
   let openAtStop: string[] = [];
   await cleanUp([
     ["closing the pages", () => Promise.all(browser.context.pages().map((page) => page.close()))],
@@ -113,19 +106,18 @@ afterEach(async () => {
         openAtStop = requests.open();
         await stopping?.stop();
       },
-      () => {
-        const open = requests.open();
-        return `${stopping?.closing()}; requests open: ${open.length > 0 ? open.join(", ") : "none"}`;
-      },
+      () =>
+        `${stopping?.closing() ?? "no part"}; requests open: ${requests.open().join(", ") || "none"}`,
     ],
     ["closing the simulator", async () => closing?.close()],
   ]);
   // A stop that needed its grace (src/main.ts) passes, but says what it waited for: once, in
   // CI, a stop waited here on a connection that nothing ended.
-  if (warnings.slice(warned).some((line) => line.includes("connections still open at shutdown"))) {
+  if (openAtGrace !== undefined) {
     console.warn(
       `a stop needed its grace; requests open as it began: ${openAtStop.join(", ")}; as the grace ran out: ${openAtGrace.join(", ") || "none"}`,
     );
+    openAtGrace = undefined;
   }
 });
 
